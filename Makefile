@@ -1,0 +1,21 @@
+.PHONY: dev test lint tools clean-tools
+
+# Runs the whole API locally: DynamoDB Local + every route on http://127.0.0.1:9000.
+dev:
+	bash scripts/dev.sh
+
+# Runs the full test suite against its own DynamoDB Local and `cargo lambda watch`.
+test:
+	bash scripts/test.sh
+
+# Formatting and lints, as CI checks them.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Installs cargo-lambda and DynamoDB Local into .tools/ (done by dev and test too).
+tools:
+	bash scripts/bootstrap.sh
+
+clean-tools:
+	rm -rf .tools

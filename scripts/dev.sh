@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make dev`: DynamoDB Local + every route of template.yaml on
+# http://127.0.0.1:9000 through `cargo lambda watch`. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/stack.sh
+
+bash scripts/bootstrap.sh
+STACK_LOGS=${STACK_LOGS:-$ROOT/target/dev-logs}
+mkdir -p "$STACK_LOGS"
+trap stop_stack EXIT
+trap 'exit 130' INT TERM
+
+use_local_aws_env
+export TABLE_NAME=${TABLE_NAME:-messenger}
+DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
+API_PORT=${API_PORT:-9000}
+
+cargo build --workspace --bins
+start_dynamodb "$DYNAMODB_PORT"
+cargo run --quiet -p messenger-tests --bin local_table -- --seed-demo
+echo "dev: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT (in memory), table $TABLE_NAME with demo users alice and bob"
+echo "dev: serving the API on http://127.0.0.1:$API_PORT (Ctrl-C stops it)"
+start_watch "$API_PORT" /dev/stdout
+wait "${STACK_PIDS[-1]}"

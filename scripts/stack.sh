@@ -1,0 +1,67 @@
+# Helpers to run the local stack (sourced by dev.sh and test.sh):
+# DynamoDB Local from .tools/, and `cargo lambda watch` serving every route.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$ROOT/.tools"
+STACK_PIDS=()
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() { # port seconds what
+  local port=$1 deadline=$((SECONDS + $2))
+  until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "stack: $3 did not open port $port within $2 s" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+stop_stack() {
+  local pid
+  for pid in "${STACK_PIDS[@]}"; do
+    # Each service runs in its own process group (setsid): stop the group.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STACK_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  STACK_PIDS=()
+}
+
+# Starts DynamoDB Local in memory on $1 and exports the SDK's endpoint variable.
+start_dynamodb() {
+  local port=$1
+  setsid java -Djava.library.path="$TOOLS/dynamodb/DynamoDBLocal_lib" \
+    -jar "$TOOLS/dynamodb/DynamoDBLocal.jar" -inMemory -port "$port" \
+    >"$STACK_LOGS/dynamodb.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" 60 "DynamoDB Local"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+}
+
+# Dummy credentials and a region: DynamoDB Local accepts any.
+use_local_aws_env() {
+  export AWS_REGION=${AWS_REGION:-us-east-1}
+  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
+  export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+}
+
+# Serves every route of the watch router on 127.0.0.1:$1, 4 instances per function.
+start_watch() {
+  local port=$1 log=$2
+  PATH="$TOOLS/venv/bin:$PATH" setsid cargo lambda watch -A 127.0.0.1 -P "$port" \
+    --concurrency "${WATCH_CONCURRENCY:-4}" --ignore-changes \
+    --env-var "TABLE_NAME=$TABLE_NAME" \
+    --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" \
+    --env-var "AWS_REGION=$AWS_REGION" \
+    --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" \
+    --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
+    --env-var "RUST_LOG=${RUST_LOG:-info}" \
+    >"$log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" 300 "cargo lambda watch"
+}

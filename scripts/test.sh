@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make test`: unit tests, handler tests on the sample events, end-to-end
+# and concurrency tests over HTTP through `cargo lambda watch`, all against
+# DynamoDB Local (its own, on a free port, unless AWS_ENDPOINT_URL_DYNAMODB
+# is set). Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/stack.sh
+
+bash scripts/bootstrap.sh
+STACK_LOGS=$ROOT/target/test-logs
+rm -rf "$STACK_LOGS"
+mkdir -p "$STACK_LOGS"
+trap stop_stack EXIT
+trap 'exit 130' INT TERM
+
+use_local_aws_env
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  start_dynamodb "$(free_port)"
+fi
+# A table of its own, so a shared DynamoDB Local keeps its other data.
+export TABLE_NAME="messenger-test-$(date +%s)-$$"
+
+cargo build --workspace --all-targets
+cargo run --quiet -p messenger-tests --bin local_table
+api_port=$(free_port)
+start_watch "$api_port" "$STACK_LOGS/watch.log"
+export MESSENGER_API_URL="http://127.0.0.1:$api_port"
+echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_URL, table $TABLE_NAME"
+
+status=0
+cargo test --workspace "$@" 2>&1 | tee "$STACK_LOGS/cargo-test.log" || status=$?
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log"
+if [ "$status" -ne 0 ]; then
+  echo "test: failed; the function logs are in $STACK_LOGS/watch.log" >&2
+  exit "$status"
+fi

@@ -1,0 +1,118 @@
+//! What every function builds once at start-up (configuration, the
+//! DynamoDB client, logging) and the loop that hands each request to its
+//! endpoint's handler.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
+use tracing::Instrument;
+
+use crate::error::ApiError;
+use crate::http::respond;
+use crate::store::Store;
+
+pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4096;
+pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub max_message_chars: usize,
+    pub token_ttl_seconds: i64,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `MAX_MESSAGE_CHARS` and `TOKEN_TTL_SECONDS`.
+    pub fn from_env() -> Result<Self, Error> {
+        let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+        Ok(Self {
+            table_name,
+            max_message_chars: env_number("MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)?,
+            token_ttl_seconds: env_number("TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_SECONDS)?,
+        })
+    }
+}
+
+fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: T) -> Result<T, Error> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(text) => match text.trim().parse::<T>() {
+            Ok(value) if value > T::default() => Ok(value),
+            _ => Err(format!("{name} must be a positive integer (got {text:?})").into()),
+        },
+    }
+}
+
+pub struct App {
+    pub store: Store,
+    pub config: Config,
+}
+
+impl App {
+    /// Builds the DynamoDB client from the standard AWS environment
+    /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local). Timeouts
+    /// keep a stalled database from eating the function's whole time limit:
+    /// the client answers a retryable 503 well before it.
+    pub async fn from_env() -> Result<Self, Error> {
+        let config = Config::from_env()?;
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_attempt_timeout(Duration::from_secs(2))
+            .operation_timeout(Duration::from_secs(5))
+            .build();
+        let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await;
+        let client = aws_sdk_dynamodb::Client::new(&aws);
+        Ok(Self { store: Store::new(client, config.table_name.clone()), config })
+    }
+}
+
+/// Logs one JSON line per event. Levels come from `AWS_LAMBDA_LOG_LEVEL`
+/// (set by Lambda's advanced logging controls) or `RUST_LOG`.
+pub fn init_logging() {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned())
+        .to_lowercase();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .init();
+}
+
+/// Runs a function: builds the App once, then serves each request with
+/// `handler`, logging its outcome (never its content).
+pub async fn serve<F, Fut>(endpoint: &'static str, handler: F) -> Result<(), Error>
+where
+    F: Fn(&'static App, Request) -> Fut + Sync,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send,
+{
+    init_logging();
+    // Lives as long as the process, like the Lambda execution environment.
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let handler = &handler;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        let request_id = request.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
+        let span = tracing::info_span!("request", request_id, endpoint, caller = tracing::field::Empty);
+        let started = Instant::now();
+        let response = respond(handler(app, request).instrument(span.clone()).await);
+        span.in_scope(|| {
+            tracing::info!(
+                status = response.status().as_u16(),
+                latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "request handled"
+            )
+        });
+        Ok::<_, Infallible>(response)
+    }))
+    .await
+}

@@ -1,0 +1,59 @@
+//! `DELETE /delete_messages`: deletes up to 100 messages of one sender to
+//! one recipient, reporting the timestamps that matched nothing.
+
+use std::collections::HashSet;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::require_party;
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::{json_body, json_response};
+use crate::model::{Identifier, Timestamp};
+
+pub const MAX_TIMESTAMPS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteManyRequest {
+    sender: String,
+    recipient: String,
+    timestamps: Vec<String>,
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let body: DeleteManyRequest = json_body(&request)?;
+    let sender = Identifier::parse("sender", &body.sender)?;
+    let recipient = Identifier::parse("recipient", &body.recipient)?;
+    if !(1..=MAX_TIMESTAMPS).contains(&body.timestamps.len()) {
+        return Err(ApiError::bad_request(format!(
+            "timestamps must list 1 to {MAX_TIMESTAMPS} timestamps (got {})",
+            body.timestamps.len()
+        )));
+    }
+    // Each distinct instant once, remembered with the text first sent for it.
+    let mut seen = HashSet::new();
+    let mut requested = Vec::new();
+    for (index, text) in body.timestamps.iter().enumerate() {
+        let timestamp = Timestamp::parse(&format!("timestamps[{index}]"), text)?;
+        if seen.insert(timestamp) {
+            requested.push((timestamp, text));
+        }
+    }
+    require_party(&caller.login, &sender, &recipient)?;
+
+    let instants: Vec<Timestamp> = requested.iter().map(|(timestamp, _)| *timestamp).collect();
+    let outcome = app.store.delete_messages(&recipient, &sender, &instants).await?;
+    let deleted: HashSet<Timestamp> = outcome.deleted.into_iter().collect();
+    let not_found: Vec<&String> =
+        requested.iter().filter(|(timestamp, _)| !deleted.contains(timestamp)).map(|(_, text)| *text).collect();
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"OK": "messages deleted", "deleted": deleted.len(), "not_found": not_found}),
+    ))
+}

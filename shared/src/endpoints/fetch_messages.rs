@@ -1,0 +1,257 @@
+//! `PUT /fetch_messages`: a mailbox's history, oldest first, without
+//! touching what counts as new. Three views: a `start`/`stop` slice by
+//! position, a `period` paged with `next`, or the recent view (the newest
+//! `limit` messages of the last 30 days).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::{json_body, json_response};
+use crate::model::{page_limit, Identifier, Message, Timestamp};
+use crate::store::MailboxRange;
+
+pub const MAX_SLICE_POSITIONS: usize = 1000;
+pub const RECENT_DAYS: i64 = 30;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchRequest {
+    recipient: Option<String>,
+    sender: Option<String>,
+    period_start: Option<String>,
+    period_end: Option<String>,
+    start: Option<i64>,
+    stop: Option<i64>,
+    limit: Option<i64>,
+    next: Option<String>,
+}
+
+/// The opaque `next` token: where the previous page ended, and a
+/// fingerprint of the query it belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+struct PageToken {
+    after: Timestamp,
+    query: String,
+}
+
+fn query_fingerprint(range: &MailboxRange<'_>) -> String {
+    let query = json!({"recipient": range.recipient, "sender": range.sender, "from": range.from, "to": range.to});
+    let digest = Sha256::digest(query.to_string().as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..12])
+}
+
+fn encode_next(after: Timestamp, range: &MailboxRange<'_>) -> String {
+    let token = PageToken { after, query: query_fingerprint(range) };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
+}
+
+fn decode_next(next: &str, range: &MailboxRange<'_>) -> Result<Timestamp, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(
+            "next is not a token this API issued for this query; send it back with the same other fields",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(next).map_err(|_| invalid())?;
+    let token: PageToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if token.query != query_fingerprint(range) {
+        return Err(invalid());
+    }
+    Ok(token.after)
+}
+
+/// How a `start`/`stop` slice is read without knowing the mailbox size,
+/// when its signs allow.
+#[derive(Debug, PartialEq)]
+enum SlicePlan {
+    /// Skip `skip` oldest, take `take`.
+    Oldest { skip: usize, take: usize },
+    /// Skip `skip` newest, take the `take` before them.
+    Newest { skip: usize, take: usize },
+    /// From `skip` to the end: at most the limit, which is checked.
+    OldestToEnd { skip: usize },
+    /// Mixed signs: the slice needs the number of messages in the window.
+    NeedsTotal,
+}
+
+fn plan_slice(start: i64, stop: Option<i64>) -> SlicePlan {
+    let positions = |n: i64| usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    match (start, stop) {
+        (start, Some(stop)) if start >= 0 && stop >= 0 => {
+            SlicePlan::Oldest { skip: positions(start), take: positions(stop.saturating_sub(start)) }
+        }
+        (start, None) if start >= 0 => SlicePlan::OldestToEnd { skip: positions(start) },
+        (start, None) => SlicePlan::Newest { skip: 0, take: positions(start.saturating_neg()) },
+        (start, Some(stop)) if start < 0 && stop < 0 => {
+            SlicePlan::Newest { skip: positions(stop.saturating_neg()), take: positions(stop.saturating_sub(start)) }
+        }
+        _ => SlicePlan::NeedsTotal,
+    }
+}
+
+/// Python's reading of a slice bound against `total` items.
+fn resolve_bound(index: i64, total: usize) -> usize {
+    let total_i = i64::try_from(total).unwrap_or(i64::MAX);
+    let resolved = if index < 0 { total_i.saturating_add(index).max(0) } else { index.min(total_i) };
+    usize::try_from(resolved).unwrap_or(0)
+}
+
+fn too_many_positions(count: usize) -> ApiError {
+    ApiError::bad_request(format!(
+        "start/stop select {count} positions; at most {MAX_SLICE_POSITIONS} per request (page by period instead)"
+    ))
+}
+
+async fn read_slice(
+    app: &App,
+    range: MailboxRange<'_>,
+    start: i64,
+    stop: Option<i64>,
+) -> Result<Vec<Message>, ApiError> {
+    let plan = match plan_slice(start, stop) {
+        SlicePlan::NeedsTotal => {
+            let total = app.store.count_mailbox(range).await?;
+            let from = resolve_bound(start, total);
+            let to = stop.map_or(total, |stop| resolve_bound(stop, total));
+            SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) }
+        }
+        plan => plan,
+    };
+    match plan {
+        SlicePlan::Oldest { take, .. } | SlicePlan::Newest { take, .. } if take > MAX_SLICE_POSITIONS => {
+            Err(too_many_positions(take))
+        }
+        SlicePlan::Oldest { skip, take } => {
+            let messages = app.store.read_mailbox(range, false, skip.saturating_add(take)).await?;
+            Ok(messages.into_iter().skip(skip).collect())
+        }
+        SlicePlan::Newest { skip, take } => {
+            let mut messages: Vec<Message> =
+                app.store.read_mailbox(range, true, skip.saturating_add(take)).await?.into_iter().skip(skip).collect();
+            messages.reverse();
+            Ok(messages)
+        }
+        SlicePlan::OldestToEnd { skip } => {
+            let messages: Vec<Message> = app
+                .store
+                .read_mailbox(range, false, skip.saturating_add(MAX_SLICE_POSITIONS + 1))
+                .await?
+                .into_iter()
+                .skip(skip)
+                .collect();
+            if messages.len() > MAX_SLICE_POSITIONS {
+                return Err(too_many_positions(app.store.count_mailbox(range).await?.saturating_sub(skip)));
+            }
+            Ok(messages)
+        }
+        SlicePlan::NeedsTotal => unreachable!("resolved above"),
+    }
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let body: FetchRequest = json_body(&request)?;
+    let recipient = match body.recipient.as_deref() {
+        Some(recipient) => Identifier::parse("recipient", recipient)?,
+        None => caller.login.clone(),
+    };
+    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let period_start = body.period_start.as_deref().map(|t| Timestamp::parse("period_start", t)).transpose()?;
+    let period_end = body.period_end.as_deref().map(|t| Timestamp::parse("period_end", t)).transpose()?;
+    if let (Some(start), Some(end)) = (period_start, period_end) {
+        if start > end {
+            return Err(ApiError::bad_request("period_start must not be after period_end"));
+        }
+    }
+    let slicing = body.start.is_some() || body.stop.is_some();
+    if slicing && body.next.is_some() {
+        return Err(ApiError::bad_request("next pages a period and cannot be combined with start/stop"));
+    }
+    if slicing && body.limit.is_some() {
+        return Err(ApiError::bad_request("limit does not apply to start/stop slices, which select positions"));
+    }
+    let limit = page_limit(body.limit)?;
+    if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
+        return Err(ApiError::Forbidden(format!(
+            "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
+            caller.login
+        )));
+    }
+
+    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
+    let (messages, next) = if slicing {
+        (read_slice(app, range, body.start.unwrap_or(0), body.stop).await?, None)
+    } else if period_start.is_some() || period_end.is_some() || body.next.is_some() {
+        let after = body.next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
+        let from = match after {
+            Some(after) => Some(period_start.map_or(after.next(), |start| start.max(after.next()))),
+            None => period_start,
+        };
+        let mut messages = app.store.read_mailbox(MailboxRange { from, ..range }, false, limit + 1).await?;
+        let next = (messages.len() > limit).then(|| {
+            messages.truncate(limit);
+            encode_next(messages[limit - 1].timestamp, &range)
+        });
+        (messages, next)
+    } else {
+        let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
+        let mut messages = app.store.read_mailbox(recent, true, limit).await?;
+        messages.reverse();
+        (messages, None)
+    };
+    Ok(json_response(StatusCode::OK, &json!({"messages": messages, "next": next})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan, applied to a list, must agree with Python's slicing.
+    fn python_slice(items: &[i64], start: i64, stop: Option<i64>) -> Vec<i64> {
+        let from = resolve_bound(start, items.len());
+        let to = stop.map_or(items.len(), |stop| resolve_bound(stop, items.len()));
+        items.get(from..to.max(from)).unwrap_or(&[]).to_vec()
+    }
+
+    fn apply(items: &[i64], start: i64, stop: Option<i64>) -> Vec<i64> {
+        match plan_slice(start, stop) {
+            SlicePlan::Oldest { skip, take } => items.iter().skip(skip).take(take).copied().collect(),
+            SlicePlan::OldestToEnd { skip } => items.iter().skip(skip).copied().collect(),
+            SlicePlan::Newest { skip, take } => {
+                let mut picked: Vec<i64> = items.iter().rev().skip(skip).take(take).copied().collect();
+                picked.reverse();
+                picked
+            }
+            SlicePlan::NeedsTotal => python_slice(items, start, stop),
+        }
+    }
+
+    #[test]
+    fn slices_follow_python_semantics() {
+        let items: Vec<i64> = (0..7).collect();
+        assert_eq!(python_slice(&items, -3, None), vec![4, 5, 6]);
+        assert_eq!(python_slice(&items, 2, Some(-2)), vec![2, 3, 4]);
+        assert_eq!(python_slice(&items, -2, Some(100)), vec![5, 6]);
+        assert_eq!(python_slice(&items, 5, Some(2)), Vec::<i64>::new());
+        for start in -9..9 {
+            for stop in (-9..9).map(Some).chain([None]) {
+                assert_eq!(apply(&items, start, stop), python_slice(&items, start, stop), "[{start}:{stop:?}]");
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_signs_need_the_total() {
+        assert_eq!(plan_slice(2, Some(-1)), SlicePlan::NeedsTotal);
+        assert_eq!(plan_slice(-5, Some(3)), SlicePlan::NeedsTotal);
+        assert_eq!(plan_slice(-10, None), SlicePlan::Newest { skip: 0, take: 10 });
+        assert_eq!(plan_slice(0, Some(10)), SlicePlan::Oldest { skip: 0, take: 10 });
+    }
+}

@@ -1,0 +1,63 @@
+//! `PUT /fetch_new_messages`: the caller's messages that no earlier call
+//! returned, oldest first, each returned once. With an `Idempotency-Key`,
+//! a retry gets the same batch again, so a lost response loses nothing.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::recorded_result;
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::{idempotency_key, json_body, json_response};
+use crate::model::{page_limit, Identifier};
+use crate::store::{FetchNewOutcome, FetchReplay, FetchedBatch, IdempotencyClaim};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchNewRequest {
+    recipient: Option<String>,
+    sender: Option<String>,
+    limit: Option<i64>,
+}
+
+fn batch_response(batch: &FetchedBatch) -> Response<Body> {
+    json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more}))
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let key = idempotency_key(request.headers())?;
+    let body: FetchNewRequest = json_body(&request)?;
+    let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
+    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let limit = page_limit(body.limit)?;
+    if recipient.is_some_and(|recipient| recipient != caller.login) {
+        return Err(ApiError::Forbidden(format!(
+            "only the recipient fetches new messages: you are logged in as {}",
+            caller.login
+        )));
+    }
+
+    let claim = key.map(|key| {
+        let normalised = json!({"sender": sender, "limit": limit}).to_string();
+        IdempotencyClaim::new("fetch_new_messages", &caller.login, &key, &normalised)
+    });
+    loop {
+        if let Some(claim) = &claim {
+            if let Some(recorded) = recorded_result(app, claim).await? {
+                let replay: FetchReplay = serde_json::from_str(&recorded)
+                    .map_err(|error| ApiError::Internal(format!("unreadable idempotency record: {error}")))?;
+                let messages = app.store.messages_at(&caller.login, &replay.timestamps).await?;
+                return Ok(batch_response(&FetchedBatch { messages, more: replay.more }));
+            }
+        }
+        match app.store.fetch_new(&caller.login, sender.as_ref(), limit, claim.as_ref()).await? {
+            FetchNewOutcome::Fetched(batch) => return Ok(batch_response(&batch)),
+            // A concurrent twin recorded first: answer with its record.
+            FetchNewOutcome::IdempotencyKeyUsed => continue,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! One module per endpoint: its request shape, its checks in the contract's
+//! order (401, 400, 403, 404/409) and its response.
+
+pub mod conversations;
+pub mod delete_message;
+pub mod delete_messages;
+pub mod fetch_messages;
+pub mod fetch_new_messages;
+pub mod login;
+pub mod logout;
+pub mod register;
+pub mod send_message;
+
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::model::Identifier;
+use crate::store::IdempotencyClaim;
+
+/// The body of endpoints that take none: absent, or `{}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+/// The recorded result for a claim's key, if one is recorded; a 409 when
+/// the key was used for a different request.
+async fn recorded_result(app: &App, claim: &IdempotencyClaim) -> Result<Option<String>, ApiError> {
+    match app.store.idempotency_record(claim).await? {
+        None => Ok(None),
+        Some(record) if record.request_hash == claim.request_hash => Ok(Some(record.result)),
+        Some(_) => Err(ApiError::Conflict(
+            "this Idempotency-Key was already used with a different request; use a new key".into(),
+        )),
+    }
+}
+
+/// Deleting is for the two parties of a message only.
+fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifier) -> Result<(), ApiError> {
+    if caller == sender || caller == recipient {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!("you ({caller}) may only delete messages you sent or received")))
+}

@@ -1,0 +1,41 @@
+//! `POST /register`: creates a user and returns their first token.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::auth::{hash_password, issue_token, validate_password};
+use crate::error::ApiError;
+use crate::http::{json_body, json_response};
+use crate::model::Identifier;
+use crate::store::UserRecord;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    login: String,
+    password: Option<String>,
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let body: RegisterRequest = json_body(&request)?;
+    let login = Identifier::parse("login", &body.login)?;
+    let password_hash = match body.password.as_deref() {
+        Some(password) => {
+            validate_password(password)?;
+            Some(hash_password(password)?)
+        }
+        None => None,
+    };
+    let issued = issue_token(&login, app.config.token_ttl_seconds);
+    let user = UserRecord { login: login.clone(), password_hash };
+    if !app.store.create_user(&user, &issued.record).await? {
+        return Err(ApiError::Conflict(format!("login {login} is already taken")));
+    }
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({"OK": format!("created user with login {login}"), "login": login, "token": issued.token}),
+    ))
+}

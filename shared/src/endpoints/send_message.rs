@@ -1,0 +1,60 @@
+//! `POST /send_message`: stores a message from the caller to a registered
+//! recipient; with an `Idempotency-Key`, a repeated request is answered
+//! with the first response and stores nothing.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::recorded_result;
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::{idempotency_key, json_body, json_response};
+use crate::model::{validate_message_text, Identifier};
+use crate::store::{IdempotencyClaim, SendOutcome};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendRequest {
+    sender: Option<String>,
+    recipient: String,
+    message: String,
+}
+
+fn sent(timestamp: &str) -> Response<Body> {
+    json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp}))
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let key = idempotency_key(request.headers())?;
+    let body: SendRequest = json_body(&request)?;
+    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let recipient = Identifier::parse("recipient", &body.recipient)?;
+    validate_message_text(&body.message, app.config.max_message_chars)?;
+    if sender.is_some_and(|sender| sender != caller.login) {
+        return Err(ApiError::Forbidden(format!("sender must be the caller: you are logged in as {}", caller.login)));
+    }
+
+    let claim = key.map(|key| {
+        let normalised = json!({"recipient": recipient, "message": body.message}).to_string();
+        IdempotencyClaim::new("send_message", &caller.login, &key, &normalised)
+    });
+    loop {
+        if let Some(claim) = &claim {
+            if let Some(timestamp) = recorded_result(app, claim).await? {
+                return Ok(sent(&timestamp));
+            }
+        }
+        match app.store.send_message(&caller.login, &recipient, &body.message, claim.as_ref()).await? {
+            SendOutcome::Sent(timestamp) => return Ok(sent(&timestamp.to_string())),
+            SendOutcome::RecipientUnknown => {
+                return Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")))
+            }
+            // A concurrent twin recorded first: answer with its record.
+            SendOutcome::IdempotencyKeyUsed => continue,
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! The API's value types and their validation: identifiers, timestamps,
+//! message text and the JSON shapes of requests and responses.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::ApiError;
+
+pub const IDENTIFIER_MIN_CHARS: usize = 3;
+pub const IDENTIFIER_MAX_CHARS: usize = 128;
+
+/// A login, sender or recipient: 3 to 128 characters of ASCII letters,
+/// digits and `. _ - + @`, so user names, e-mail addresses and phone
+/// numbers all fit. None of them is `#`, which the storage keys use as a
+/// separator.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Identifier(String);
+
+impl Identifier {
+    pub fn parse(field: &str, value: &str) -> Result<Self, ApiError> {
+        let chars = value.chars().count();
+        if !(IDENTIFIER_MIN_CHARS..=IDENTIFIER_MAX_CHARS).contains(&chars) {
+            return Err(ApiError::bad_request(format!(
+                "{field} must be {IDENTIFIER_MIN_CHARS} to {IDENTIFIER_MAX_CHARS} characters long (got {chars})"
+            )));
+        }
+        if let Some(bad) = value.chars().find(|c| !is_identifier_char(*c)) {
+            return Err(ApiError::bad_request(format!(
+                "{field} may only contain ASCII letters, digits and . _ - + @ (found {bad:?})"
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// For values read back from storage, which were validated on the way in.
+    pub(crate) fn trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_identifier_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@')
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A point in time with microsecond precision, always UTC. Its canonical
+/// text form (`2026-11-21T10:15:30.123456Z`) has a fixed width, so text
+/// order is time order: storage sort keys rely on that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// The earliest and latest instants whose canonical form keeps the
+    /// fixed width (four-digit years).
+    fn bounds() -> (DateTime<Utc>, DateTime<Utc>) {
+        let min = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z").expect("valid literal");
+        let max = DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z").expect("valid literal");
+        (min.to_utc(), max.to_utc())
+    }
+
+    pub fn now() -> Self {
+        Self(Utc::now().trunc_subsecs(6))
+    }
+
+    /// Reads RFC 3339 input leniently: the offset may be missing (read as
+    /// UTC) or another one (converted), with 0 to 9 fraction digits (cut to
+    /// microseconds).
+    pub fn parse(field: &str, value: &str) -> Result<Self, ApiError> {
+        let invalid = || {
+            ApiError::bad_request(format!(
+                "{field} must be an RFC 3339 timestamp such as 2026-11-21T10:15:30.123456Z (got {value:?})"
+            ))
+        };
+        if value.len() > 64 {
+            return Err(invalid());
+        }
+        let parsed = match DateTime::parse_from_rfc3339(value) {
+            Ok(with_offset) => with_offset.to_utc(),
+            Err(_) => NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| invalid())?.and_utc(),
+        };
+        let parsed = parsed.trunc_subsecs(6);
+        let (min, max) = Self::bounds();
+        if parsed < min || parsed > max {
+            return Err(ApiError::bad_request(format!(
+                "{field} must lie between the years 0001 and 9999 (got {value:?})"
+            )));
+        }
+        Ok(Self(parsed))
+    }
+
+    /// For values read back from storage, which were written canonically.
+    pub(crate) fn from_stored(value: &str) -> Option<Self> {
+        DateTime::parse_from_rfc3339(value).ok().map(|t| Self(t.to_utc()))
+    }
+
+    /// The next representable instant: "after T" is "at or after T + 1µs".
+    pub fn next(self) -> Self {
+        Self(self.0 + Duration::microseconds(1))
+    }
+
+    pub fn minus_days(self, days: i64) -> Self {
+        Self(self.0 - Duration::days(days))
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0 + Duration::seconds(seconds))
+    }
+
+    pub fn unix_seconds(self) -> i64 {
+        self.0.timestamp()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::from_stored(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("stored timestamp {text:?} is not RFC 3339")))
+    }
+}
+
+/// Checks a message body against the deployment's length limit, counted in
+/// Unicode characters as a client would count them.
+pub fn validate_message_text(text: &str, max_chars: usize) -> Result<(), ApiError> {
+    let chars = text.chars().count();
+    if chars == 0 || chars > max_chars {
+        return Err(ApiError::bad_request(format!("message must be 1 to {max_chars} characters long (got {chars})")));
+    }
+    if let Some(bad) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ApiError::bad_request(format!(
+            "message may not contain control characters other than tab and line breaks (found {bad:?})"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an optional `limit` against its range and applies the default.
+pub fn page_limit(limit: Option<i64>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE_LIMIT),
+        Some(n) if (1..=MAX_PAGE_LIMIT as i64).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE_LIMIT} (got {n})"))),
+    }
+}
+
+pub const DEFAULT_PAGE_LIMIT: usize = 100;
+pub const MAX_PAGE_LIMIT: usize = 1000;
+
+/// A message as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub sender: Identifier,
+    pub recipient: Identifier,
+    pub timestamp: Timestamp,
+    pub message: String,
+}
+
+impl<'de> Deserialize<'de> for Identifier {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Identifier::trusted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_accept_names_emails_and_phone_numbers() {
+        for ok in ["bob", "alice.smith@example.com", "+46701234567", "a_b-c", &"x".repeat(128)] {
+            assert_eq!(Identifier::parse("login", ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn identifiers_reject_bad_lengths_and_characters() {
+        for bad in ["ab", "", &"x".repeat(129), "bob smith", "bob#1", "bö b", "bob\n", "a/b"] {
+            let err = Identifier::parse("login", bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+            assert!(err.to_string().starts_with("login "), "{err}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_normalised_to_utc_microseconds() {
+        let cases = [
+            ("2026-11-21T10:15:30.123456Z", "2026-11-21T10:15:30.123456Z"),
+            ("2026-11-21T10:15:30Z", "2026-11-21T10:15:30.000000Z"),
+            ("2026-11-21T10:15:30.123456789Z", "2026-11-21T10:15:30.123456Z"),
+            ("2026-11-21T10:15:30.1", "2026-11-21T10:15:30.100000Z"),
+            ("2026-11-21T10:15:30", "2026-11-21T10:15:30.000000Z"),
+            ("2026-11-21T12:15:30.5+02:00", "2026-11-21T10:15:30.500000Z"),
+            ("2026-11-21T00:15:30-01:30", "2026-11-21T01:45:30.000000Z"),
+        ];
+        for (input, canonical) in cases {
+            assert_eq!(Timestamp::parse("timestamp", input).unwrap().to_string(), canonical, "{input}");
+        }
+    }
+
+    #[test]
+    fn timestamps_reject_garbage() {
+        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-21", "1637029963", "2026-11-21T25:00:00Z"] {
+            assert_eq!(Timestamp::parse("period_start", bad).unwrap_err().status(), 400, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_text_order_is_time_order() {
+        let a = Timestamp::parse("t", "2026-11-21T10:15:30.9Z").unwrap();
+        let b = Timestamp::parse("t", "2026-11-21T10:15:31Z").unwrap();
+        assert!(a < b);
+        assert!(a.to_string() < b.to_string());
+        assert_eq!(a.next().to_string(), "2026-11-21T10:15:30.900001Z");
+    }
+
+    #[test]
+    fn message_text_limits() {
+        assert!(validate_message_text("hi", 10).is_ok());
+        assert!(validate_message_text("line\nbreak\ttab", 20).is_ok());
+        assert!(validate_message_text("ééééé", 5).is_ok());
+        assert_eq!(validate_message_text("", 10).unwrap_err().status(), 400);
+        assert_eq!(validate_message_text("ééééé", 4).unwrap_err().status(), 400);
+        assert_eq!(validate_message_text("bell\u{7}", 10).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn page_limits() {
+        assert_eq!(page_limit(None).unwrap(), 100);
+        assert_eq!(page_limit(Some(1)).unwrap(), 1);
+        assert_eq!(page_limit(Some(1000)).unwrap(), 1000);
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(1001)).is_err());
+        assert!(page_limit(Some(-5)).is_err());
+    }
+}

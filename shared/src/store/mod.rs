@@ -1,0 +1,136 @@
+//! All DynamoDB access. One table holds every item:
+//!
+//! | item | pk | sk | other attributes |
+//! |---|---|---|---|
+//! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? |
+//! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` |
+//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `rev` |
+//! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` |
+//! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `result`, `ttl` |
+//!
+//! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
+//! (`<sender>#<timestamp>`), so one sender's messages to one recipient are
+//! a contiguous, time-ordered key range that can be read with strong
+//! consistency (a global index could not: it lags the table).
+
+mod idempotency;
+mod messages;
+mod users;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{BuildError, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use rand::Rng;
+
+pub use idempotency::{IdempotencyClaim, IdempotencyRecord};
+pub use messages::{DeleteOutcome, FetchNewOutcome, FetchReplay, FetchedBatch, MailboxRange, Pair, SendOutcome};
+pub use users::{TokenRecord, UserRecord};
+
+pub const SENDER_INDEX: &str = "by_sender";
+
+/// How often a change that lost an optimistic-concurrency race is tried
+/// again before the request gives up with a retryable 503.
+const MAX_ATTEMPTS: u32 = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB request failed: {0}")]
+    Dynamo(#[from] Box<aws_sdk_dynamodb::Error>),
+    #[error("too many concurrent changes to the same items; gave up after {MAX_ATTEMPTS} attempts")]
+    Contention,
+    #[error("could not build a DynamoDB request: {0}")]
+    Build(#[from] BuildError),
+    #[error("stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        Self::Dynamo(Box::new(error.into()))
+    }
+}
+
+impl From<serde_dynamo::Error> for StoreError {
+    fn from(error: serde_dynamo::Error) -> Self {
+        Self::Corrupt(error.to_string())
+    }
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// What became of a transaction: committed, or cancelled with one reason
+/// per item, in the order the items were given.
+enum Transaction {
+    Committed,
+    Cancelled(Vec<CancellationReason>),
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transaction, StoreError> {
+        let sent = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        match sent {
+            Ok(_) => Ok(Transaction::Committed),
+            Err(error) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
+                {
+                    return Ok(Transaction::Cancelled(cancelled.cancellation_reasons().to_vec()));
+                }
+                Err(error.into())
+            }
+        }
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn user_pk(login: &str) -> String {
+    format!("USER#{login}")
+}
+
+/// Whether a cancelled transaction's item failed its condition.
+fn failed_condition(reasons: &[CancellationReason], index: usize) -> bool {
+    reasons.get(index).and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
+}
+
+/// Waits before another optimistic attempt: random, growing with each
+/// attempt, so racing writers spread out instead of colliding again.
+async fn back_off(attempt: u32) {
+    let ceiling_ms = (4u64 << attempt.min(6)).min(250);
+    let wait = rand::rng().random_range(1..=ceiling_ms);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+}

@@ -1,0 +1,477 @@
+//! End-to-end tests over HTTP: every endpoint's success path and each of
+//! its documented errors. The base URL comes from MESSENGER_API_URL, so
+//! the suite runs unchanged against `cargo lambda watch` or a deployed API.
+
+use messenger_tests::api::{unique_login, Api, User};
+use serde_json::{json, Value};
+
+fn api() -> Api {
+    Api::from_env()
+}
+
+fn texts(body: &Value) -> Vec<String> {
+    body["messages"].as_array().expect("messages").iter().map(|m| m["message"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn send_ok(api: &Api, from: &User, to: &User, text: &str) -> String {
+    let reply = api.send(from, &to.login, text).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    reply.body["timestamp"].as_str().unwrap().to_owned()
+}
+
+async fn fetch_new(api: &Api, user: &User, body: Value) -> Value {
+    let reply = api.call("PUT", "/fetch_new_messages", Some(&user.token), Some(body)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+async fn fetch(api: &Api, user: &User, body: Value) -> Value {
+    let reply = api.call("PUT", "/fetch_messages", Some(&user.token), Some(body)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+#[tokio::test]
+async fn register_validates_and_refuses_taken_logins() {
+    let api = api();
+    let login = unique_login("reg");
+    let reply = api.call("POST", "/register", None, Some(json!({"login": login}))).await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.body["OK"], format!("created user with login {login}"));
+    assert_eq!(reply.body["login"], login);
+    assert!(reply.body["token"].as_str().unwrap().len() >= 22);
+
+    let again = api.call("POST", "/register", None, Some(json!({"login": login, "password": "whatever-1"}))).await;
+    assert_eq!(again.status, 409);
+    assert!(again.error().contains("taken"));
+
+    for bad in [
+        json!({"login": "ab"}),
+        json!({"login": "x".repeat(129)}),
+        json!({"login": "bob smith"}),
+        json!({"login": 42}),
+        json!({}),
+        json!({"login": unique_login("r"), "passwrd": "typo-typo"}),
+        json!({"login": unique_login("r"), "password": "short"}),
+    ] {
+        let reply = api.call("POST", "/register", None, Some(bad.clone())).await;
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.body);
+        assert!(!reply.error().is_empty());
+    }
+    let typo = api.call("POST", "/register", None, Some(json!({"login": unique_login("r"), "passwrd": "x"}))).await;
+    assert!(typo.error().contains("passwrd"), "{}", typo.error());
+
+    let wrong_type =
+        api.send_raw("POST", "/register", &[("content-type", "text/plain")], br#"{"login":"someone"}"#.to_vec()).await;
+    assert_eq!(wrong_type.status, 415);
+    let huge = format!(r#"{{"login":"{}"}}"#, "x".repeat(70 * 1024));
+    let too_big = api.send_raw("POST", "/register", &[("content-type", "application/json")], huge.into_bytes()).await;
+    assert_eq!(too_big.status, 413);
+}
+
+#[tokio::test]
+async fn login_issues_tokens_and_hides_which_part_was_wrong() {
+    let api = api();
+    let user = api.register("login").await;
+    let password = format!("{}-password", user.login);
+    let reply = api.call("POST", "/login", None, Some(json!({"login": user.login, "password": password}))).await;
+    assert_eq!(reply.status, 200);
+    let token = reply.body["token"].as_str().unwrap();
+    assert_ne!(token, user.token);
+    assert!(reply.body["expires_at"].as_str().unwrap().ends_with('Z'));
+    let with_new_token = api.call("GET", "/conversations", Some(token), None).await;
+    assert_eq!(with_new_token.status, 200);
+
+    let passwordless = unique_login("nopw");
+    assert_eq!(api.call("POST", "/register", None, Some(json!({"login": passwordless}))).await.status, 201);
+    let mut messages = Vec::new();
+    for (login, password) in [
+        (user.login.as_str(), "wrong-password"),
+        ("no-such-user-anywhere", "whatever-password"),
+        ("x", "whatever-password"),
+        (passwordless.as_str(), "any-password"),
+    ] {
+        let reply = api.call("POST", "/login", None, Some(json!({"login": login, "password": password}))).await;
+        assert_eq!(reply.status, 401, "{login}");
+        messages.push(reply.error().to_owned());
+    }
+    messages.dedup();
+    assert_eq!(messages.len(), 1, "one message for every wrong login or password: {messages:?}");
+
+    let missing = api.call("POST", "/login", None, Some(json!({"login": user.login}))).await;
+    assert_eq!(missing.status, 400);
+}
+
+#[tokio::test]
+async fn logout_revokes_only_the_presented_token() {
+    let api = api();
+    let user = api.register("logout").await;
+    let password = format!("{}-password", user.login);
+    let second = api.call("POST", "/login", None, Some(json!({"login": user.login, "password": password}))).await;
+    let second = second.body["token"].as_str().unwrap().to_owned();
+
+    let reply = api.call("POST", "/logout", Some(&user.token), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(api.call("GET", "/conversations", Some(&user.token), None).await.status, 401);
+    assert_eq!(api.call("POST", "/logout", Some(&user.token), None).await.status, 401);
+    assert_eq!(api.call("GET", "/conversations", Some(&second), None).await.status, 200);
+    assert_eq!(api.call("POST", "/logout", None, None).await.status, 401);
+}
+
+#[tokio::test]
+async fn every_protected_endpoint_needs_a_valid_token() {
+    let api = api();
+    let routes = [
+        ("POST", "/logout"),
+        ("POST", "/send_message"),
+        ("PUT", "/fetch_new_messages"),
+        ("PUT", "/fetch_messages"),
+        ("DELETE", "/delete_message"),
+        ("DELETE", "/delete_messages"),
+        ("GET", "/conversations"),
+    ];
+    for (method, path) in routes {
+        let none = api.call(method, path, None, Some(json!({}))).await;
+        assert_eq!(none.status, 401, "{path} without token");
+        let unknown = api.call(method, path, Some("not-a-token-we-issued"), Some(json!({}))).await;
+        assert_eq!(unknown.status, 401, "{path} with unknown token");
+        let basic = api.call_with(method, path, None, &[("authorization", "Basic YWxpY2U6cHc=")], None).await;
+        assert_eq!(basic.status, 401, "{path} with basic auth");
+        // Authentication comes before the body's checks.
+        let bad_body = api.send_raw(method, path, &[("content-type", "application/json")], b"{oops".to_vec()).await;
+        assert_eq!(bad_body.status, 401, "{path}: 401 before 400");
+    }
+}
+
+#[tokio::test]
+async fn send_message_checks_sender_recipient_and_text() {
+    let api = api();
+    let alice = api.register("send-a").await;
+    let bob = api.register("send-b").await;
+
+    let timestamp = send_ok(&api, &alice, &bob, "hello bob").await;
+    assert_eq!(timestamp.len(), "2026-11-21T10:15:30.123456Z".len());
+    let implicit = api
+        .call(
+            "POST",
+            "/send_message",
+            Some(&alice.token),
+            Some(json!({"recipient": bob.login, "message": "no sender field"})),
+        )
+        .await;
+    assert_eq!(implicit.status, 201);
+    assert_eq!(implicit.body["OK"], "message sent successfully");
+
+    let forged = api
+        .call(
+            "POST",
+            "/send_message",
+            Some(&alice.token),
+            Some(json!({"sender": bob.login, "recipient": alice.login, "message": "x"})),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let unknown = api.send(&alice, &unique_login("ghost"), "anyone there?").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.error().contains("not a registered user"));
+
+    for bad in [
+        json!({"recipient": bob.login, "message": ""}),
+        json!({"recipient": bob.login, "message": "x".repeat(4097)}),
+        json!({"recipient": bob.login, "message": "bell\u{7}"}),
+        json!({"recipient": bob.login}),
+        json!({"recipent": bob.login, "message": "typo"}),
+        json!({"recipient": "b", "message": "short recipient"}),
+        json!({"recipient": bob.login, "message": 5}),
+    ] {
+        let reply = api.call("POST", "/send_message", Some(&alice.token), Some(bad.clone())).await;
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.body);
+    }
+    // 400 comes before 403: a bad body from someone forging a sender.
+    let both = api
+        .call(
+            "POST",
+            "/send_message",
+            Some(&alice.token),
+            Some(json!({"sender": bob.login, "recipient": "b", "message": "x"})),
+        )
+        .await;
+    assert_eq!(both.status, 400);
+
+    let fetched = fetch(&api, &bob, json!({})).await;
+    assert_eq!(texts(&fetched), ["hello bob", "no sender field"], "rejected requests stored nothing");
+}
+
+#[tokio::test]
+async fn send_message_is_idempotent_with_a_key() {
+    let api = api();
+    let alice = api.register("idem-a").await;
+    let bob = api.register("idem-b").await;
+    let body = json!({"recipient": bob.login, "message": "exactly once"});
+    let key = [("idempotency-key", "send-1")];
+    let first = api.call_with("POST", "/send_message", Some(&alice.token), &key, Some(body.clone())).await;
+    let second = api.call_with("POST", "/send_message", Some(&alice.token), &key, Some(body.clone())).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(second.status, 201);
+    assert_eq!(first.body, second.body, "the retry gets the first response");
+
+    let other_body = json!({"recipient": bob.login, "message": "something else"});
+    let conflict = api.call_with("POST", "/send_message", Some(&alice.token), &key, Some(other_body)).await;
+    assert_eq!(conflict.status, 409);
+
+    // Keys belong to one caller: bob's "send-1" is his own.
+    let bobs = api
+        .call_with(
+            "POST",
+            "/send_message",
+            Some(&bob.token),
+            &key,
+            Some(json!({"recipient": alice.login, "message": "hi"})),
+        )
+        .await;
+    assert_eq!(bobs.status, 201);
+
+    let bad_key = [("idempotency-key", "k".repeat(129))];
+    let bad_key: Vec<(&str, &str)> = bad_key.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let rejected = api.call_with("POST", "/send_message", Some(&alice.token), &bad_key, Some(body)).await;
+    assert_eq!(rejected.status, 400);
+
+    assert_eq!(texts(&fetch(&api, &bob, json!({})).await), ["exactly once"]);
+}
+
+#[tokio::test]
+async fn fetch_new_messages_returns_each_message_once_oldest_first() {
+    let api = api();
+    let carol = api.register("new-c").await;
+    let dave = api.register("new-d").await;
+    let erin = api.register("new-e").await;
+    for i in 0..3 {
+        send_ok(&api, &dave, &carol, &format!("dave {i}")).await;
+        send_ok(&api, &erin, &carol, &format!("erin {i}")).await;
+    }
+
+    let from_dave = fetch_new(&api, &carol, json!({"sender": dave.login, "limit": 2})).await;
+    assert_eq!(texts(&from_dave), ["dave 0", "dave 1"]);
+    assert_eq!(from_dave["more"], true);
+    let conversations = api.call("GET", "/conversations", Some(&carol.token), None).await.body;
+    let rows = conversations["conversations"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["with"], erin.login.as_str(), "newest first");
+    assert_eq!(rows[0]["new_messages"], 3);
+    assert_eq!(rows[1]["new_messages"], 1);
+
+    let rest = fetch_new(&api, &carol, json!({})).await;
+    assert_eq!(texts(&rest), ["erin 0", "erin 1", "dave 2", "erin 2"]);
+    assert_eq!(rest["more"], false);
+    for message in rest["messages"].as_array().unwrap() {
+        assert_eq!(message["recipient"], carol.login.as_str());
+        assert!(message["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(texts(&fetch_new(&api, &carol, json!({"recipient": carol.login})).await).is_empty());
+
+    let forbidden =
+        api.call("PUT", "/fetch_new_messages", Some(&dave.token), Some(json!({"recipient": carol.login}))).await;
+    assert_eq!(forbidden.status, 403);
+    for bad in [
+        json!({"limit": 0}),
+        json!({"limit": 1001}),
+        json!({"limit": "ten"}),
+        json!({"sender": "x"}),
+        json!({"since": 1}),
+    ] {
+        let reply = api.call("PUT", "/fetch_new_messages", Some(&carol.token), Some(bad.clone())).await;
+        assert_eq!(reply.status, 400, "{bad}");
+    }
+    // fetch_messages still shows everything, and never changes what is new.
+    send_ok(&api, &dave, &carol, "dave 3").await;
+    assert_eq!(fetch(&api, &carol, json!({})).await["messages"].as_array().unwrap().len(), 7);
+    assert_eq!(texts(&fetch_new(&api, &carol, json!({})).await), ["dave 3"]);
+}
+
+#[tokio::test]
+async fn fetch_new_messages_replays_a_batch_for_the_same_key() {
+    let api = api();
+    let frank = api.register("replay-f").await;
+    let gina = api.register("replay-g").await;
+    send_ok(&api, &gina, &frank, "one").await;
+    send_ok(&api, &gina, &frank, "two").await;
+    let key = [("idempotency-key", "fetch-1")];
+    let first = api.call_with("PUT", "/fetch_new_messages", Some(&frank.token), &key, Some(json!({}))).await;
+    assert_eq!(texts(&first.body), ["one", "two"]);
+    send_ok(&api, &gina, &frank, "three").await;
+    let retry = api.call_with("PUT", "/fetch_new_messages", Some(&frank.token), &key, Some(json!({}))).await;
+    assert_eq!(retry.body, first.body, "a lost response can be fetched again");
+    let other = api.call_with("PUT", "/fetch_new_messages", Some(&frank.token), &key, Some(json!({"limit": 5}))).await;
+    assert_eq!(other.status, 409);
+    assert_eq!(texts(&fetch_new(&api, &frank, json!({})).await), ["three"]);
+}
+
+#[tokio::test]
+async fn fetch_messages_slices_pages_and_recent_view() {
+    let api = api();
+    let hal = api.register("hist-h").await;
+    let ivy = api.register("hist-i").await;
+    let jon = api.register("hist-j").await;
+    let mut stamps = Vec::new();
+    for i in 0..7 {
+        let from = if i % 2 == 0 { &ivy } else { &jon };
+        stamps.push(send_ok(&api, from, &hal, &format!("m{i}")).await);
+    }
+    let all: Vec<String> = (0..7).map(|i| format!("m{i}")).collect();
+
+    // Python slices over the time-ordered list.
+    assert_eq!(texts(&fetch(&api, &hal, json!({"start": -2})).await), all[5..]);
+    assert_eq!(texts(&fetch(&api, &hal, json!({"start": 1, "stop": 3})).await), all[1..3]);
+    assert_eq!(texts(&fetch(&api, &hal, json!({"start": 2, "stop": -2})).await), all[2..5]);
+    assert_eq!(texts(&fetch(&api, &hal, json!({"start": -3, "stop": -1})).await), all[4..6]);
+    assert_eq!(texts(&fetch(&api, &hal, json!({"start": 5, "stop": 2})).await), Vec::<String>::new());
+    let sliced = fetch(&api, &hal, json!({"stop": 2})).await;
+    assert_eq!(texts(&sliced), all[..2]);
+    assert_eq!(sliced["next"], Value::Null);
+    assert_eq!(texts(&fetch(&api, &hal, json!({"sender": ivy.login, "start": -1})).await), ["m6"]);
+
+    // A period, paged by `next`, both ends inclusive.
+    let period = json!({"period_start": stamps[1], "period_end": stamps[5], "limit": 2});
+    let mut pages = Vec::new();
+    let mut request = period.clone();
+    loop {
+        let page = fetch(&api, &hal, request.clone()).await;
+        pages.push(texts(&page));
+        match page["next"].as_str() {
+            Some(next) => request["next"] = json!(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [vec!["m1", "m2"], vec!["m3", "m4"], vec!["m5"]]);
+    let from_jon = fetch(&api, &hal, json!({"sender": jon.login, "period_start": stamps[0]})).await;
+    assert_eq!(texts(&from_jon), ["m1", "m3", "m5"]);
+    // Offsets and fractions are normalised.
+    let no_zone = stamps[3].trim_end_matches('Z');
+    assert_eq!(texts(&fetch(&api, &hal, json!({"period_start": no_zone, "period_end": no_zone})).await), ["m3"]);
+
+    // The recent view: newest `limit` of the last 30 days, oldest first.
+    assert_eq!(texts(&fetch(&api, &hal, json!({"limit": 3})).await), all[4..]);
+    assert_eq!(texts(&fetch(&api, &hal, json!({})).await), all);
+
+    // A sender sees what they sent to that recipient, and nothing else.
+    assert_eq!(
+        texts(&fetch(&api, &ivy, json!({"recipient": hal.login, "sender": ivy.login})).await),
+        ["m0", "m2", "m4", "m6"]
+    );
+    for forbidden in [json!({"recipient": hal.login}), json!({"recipient": hal.login, "sender": jon.login})] {
+        let reply = api.call("PUT", "/fetch_messages", Some(&ivy.token), Some(forbidden)).await;
+        assert_eq!(reply.status, 403);
+    }
+
+    for bad in [
+        json!({"period_start": "yesterday"}),
+        json!({"period_start": stamps[5], "period_end": stamps[1]}),
+        json!({"start": 0, "stop": 1001}),
+        json!({"start": -1001}),
+        json!({"start": 1, "next": "abc"}),
+        json!({"start": 1, "limit": 5}),
+        json!({"period_start": stamps[0], "next": "not-a-token"}),
+        json!({"limit": 0}),
+        json!({"start": "1"}),
+        json!({"recipient": "no"}),
+    ] {
+        let reply = api.call("PUT", "/fetch_messages", Some(&hal.token), Some(bad.clone())).await;
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.body);
+    }
+    // A token from one query does not page another.
+    let first = fetch(&api, &hal, period).await;
+    let foreign = json!({"period_start": stamps[0], "limit": 2, "next": first["next"]});
+    assert_eq!(api.call("PUT", "/fetch_messages", Some(&hal.token), Some(foreign)).await.status, 400);
+}
+
+#[tokio::test]
+async fn delete_message_by_either_party_and_only_by_them() {
+    let api = api();
+    let kim = api.register("del-k").await;
+    let lee = api.register("del-l").await;
+    let mia = api.register("del-m").await;
+    let first = send_ok(&api, &kim, &lee, "first").await;
+    let second = send_ok(&api, &kim, &lee, "second").await;
+    let third = send_ok(&api, &kim, &lee, "third").await;
+    let from_mia = send_ok(&api, &mia, &lee, "from mia").await;
+
+    let delete = |token: &str, sender: &str, timestamp: &str| {
+        let body = json!({"sender": sender, "recipient": lee.login, "timestamp": timestamp});
+        let api = api.clone();
+        let token = token.to_owned();
+        async move { api.call("DELETE", "/delete_message", Some(&token), Some(body)).await }
+    };
+    let outsider = delete(&mia.token, &kim.login, &first).await;
+    assert_eq!(outsider.status, 403);
+    let by_recipient = delete(&lee.token, &kim.login, &first).await;
+    assert_eq!(by_recipient.status, 201);
+    assert_eq!(by_recipient.body, json!({"OK": "message deleted"}));
+    assert_eq!(delete(&lee.token, &kim.login, &first).await.status, 404);
+    assert_eq!(delete(&kim.token, &kim.login, &second).await.status, 201, "the sender may delete");
+    // Kim names herself as sender of mia's message: no such message.
+    assert_eq!(delete(&kim.token, &kim.login, &from_mia).await.status, 404);
+    assert_eq!(delete(&lee.token, &kim.login, "not a time").await.status, 400);
+
+    assert_eq!(texts(&fetch(&api, &lee, json!({})).await), ["third", "from mia"]);
+    assert_eq!(texts(&fetch_new(&api, &lee, json!({})).await), ["third", "from mia"]);
+    assert_eq!(delete(&lee.token, &kim.login, &third).await.status, 201, "fetched messages can be deleted");
+    let rows = api.call("GET", "/conversations", Some(&lee.token), None).await.body;
+    let with: Vec<&str> =
+        rows["conversations"].as_array().unwrap().iter().map(|r| r["with"].as_str().unwrap()).collect();
+    assert_eq!(with, [mia.login.as_str(), kim.login.as_str()], "rows stay when messages go");
+}
+
+#[tokio::test]
+async fn delete_messages_reports_what_it_did_not_find() {
+    let api = api();
+    let nia = api.register("dels-n").await;
+    let oz = api.register("dels-o").await;
+    let mut stamps = Vec::new();
+    for i in 0..4 {
+        stamps.push(send_ok(&api, &oz, &nia, &format!("m{i}")).await);
+    }
+    let absent = "2001-01-01T00:00:00+02:00";
+    let body =
+        json!({"sender": oz.login, "recipient": nia.login, "timestamps": [stamps[0], stamps[2], stamps[0], absent]});
+    let reply = api.call("DELETE", "/delete_messages", Some(&nia.token), Some(body)).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(reply.body, json!({"OK": "messages deleted", "deleted": 2, "not_found": [absent]}));
+    assert_eq!(texts(&fetch_new(&api, &nia, json!({})).await), ["m1", "m3"]);
+
+    let outsider = api.register("dels-x").await;
+    let body = json!({"sender": oz.login, "recipient": nia.login, "timestamps": [stamps[1]]});
+    assert_eq!(api.call("DELETE", "/delete_messages", Some(&outsider.token), Some(body)).await.status, 403);
+    let too_many: Vec<String> = (0..101).map(|i| format!("2020-01-01T00:00:{:02}Z", i % 60)).collect();
+    for bad in [
+        json!({"sender": oz.login, "recipient": nia.login, "timestamps": []}),
+        json!({"sender": oz.login, "recipient": nia.login, "timestamps": too_many}),
+        json!({"sender": oz.login, "recipient": nia.login, "timestamps": ["soon"]}),
+        json!({"sender": oz.login, "recipient": nia.login, "timestamp": stamps[1]}),
+    ] {
+        let reply = api.call("DELETE", "/delete_messages", Some(&nia.token), Some(bad.clone())).await;
+        assert_eq!(reply.status, 400, "{bad}");
+    }
+    assert_eq!(texts(&fetch(&api, &nia, json!({})).await), ["m1", "m3"], "rejected deletes changed nothing");
+}
+
+#[tokio::test]
+async fn conversations_lists_senders_newest_first_with_new_counts() {
+    let api = api();
+    let pat = api.register("conv-p").await;
+    let quin = api.register("conv-q").await;
+    let rae = api.register("conv-r").await;
+    let empty = api.call("GET", "/conversations", Some(&pat.token), None).await;
+    assert_eq!(empty.body, json!({"conversations": []}));
+    send_ok(&api, &quin, &pat, "q1").await;
+    send_ok(&api, &rae, &pat, "r1").await;
+    let last = send_ok(&api, &quin, &pat, "q2").await;
+    let rows = api.call("GET", "/conversations", Some(&pat.token), None).await.body;
+    assert_eq!(rows["conversations"][0], json!({"with": quin.login, "last_message_at": last, "new_messages": 2}));
+    assert_eq!(rows["conversations"][1]["with"], rae.login.as_str());
+    assert_eq!(rows["conversations"][1]["new_messages"], 1);
+    fetch_new(&api, &pat, json!({"sender": rae.login})).await;
+    let rows = api.call("GET", "/conversations", Some(&pat.token), None).await.body;
+    assert_eq!(rows["conversations"][1]["new_messages"], 0);
+    let bad = api.call("GET", "/conversations", Some(&pat.token), Some(json!({"with": "x"}))).await;
+    assert_eq!(bad.status, 400);
+}

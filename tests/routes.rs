@@ -1,0 +1,26 @@
+//! The deployed routes (template.yaml) and the local ones (the watch router
+//! in Cargo.toml) are the same set, and each names a function crate.
+
+use messenger_tests::template::{repo_root, template_routes, watch_routes};
+
+#[test]
+fn template_and_watch_router_serve_the_same_routes() {
+    let deployed = template_routes();
+    let local = watch_routes();
+    assert_eq!(deployed, local);
+    assert_eq!(deployed.len(), 9, "one route per endpoint");
+}
+
+#[test]
+fn every_route_has_its_function_crate() {
+    for route in template_routes() {
+        let main = repo_root().join("functions").join(&route.function).join("src/main.rs");
+        let source = std::fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} is missing", main.display()));
+        assert!(
+            source.contains(&format!("endpoints::{}::handle", route.function)),
+            "{} serves its own endpoint",
+            route.function
+        );
+        assert_eq!(route.path, format!("/{}", route.function));
+    }
+}

@@ -1,0 +1,7 @@
+//! Support for the test suites and the local stack: reading `template.yaml`,
+//! creating the table in DynamoDB Local, demo data, and an HTTP client for
+//! the end-to-end tests.
+
+pub mod api;
+pub mod local;
+pub mod template;

@@ -1,0 +1,158 @@
+//! DynamoDB Local: the client, the table (built from `template.yaml`, so
+//! local and deployed keys and indexes are the same) and demo data.
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+use serde_yaml::Value;
+use shared::auth::token_hash;
+use shared::model::{Identifier, Timestamp};
+use shared::store::{Store, TokenRecord, UserRecord};
+
+use crate::template::table_properties;
+
+/// A client for the endpoint in `AWS_ENDPOINT_URL_DYNAMODB`, with dummy
+/// credentials when none are set.
+pub async fn dynamodb_client() -> Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if std::env::var_os("AWS_REGION").is_none() {
+        loader = loader.region("us-east-1");
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests());
+    }
+    Client::new(&loader.load().await)
+}
+
+fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
+    value
+        .as_sequence()
+        .expect("KeySchema is a list")
+        .iter()
+        .map(|element| {
+            KeySchemaElement::builder()
+                .attribute_name(element["AttributeName"].as_str().expect("AttributeName"))
+                .key_type(KeyType::from(element["KeyType"].as_str().expect("KeyType")))
+                .build()
+                .expect("complete key schema element")
+        })
+        .collect()
+}
+
+/// Creates the table as `template.yaml` defines it, unless it exists.
+pub async fn create_table(client: &Client, name: &str) {
+    if client.describe_table().table_name(name).send().await.is_ok() {
+        return;
+    }
+    let properties = table_properties();
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    let attributes = properties["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions is a list")
+        .iter()
+        .map(|attribute| {
+            AttributeDefinition::builder()
+                .attribute_name(attribute["AttributeName"].as_str().expect("AttributeName"))
+                .attribute_type(ScalarAttributeType::from(attribute["AttributeType"].as_str().expect("type")))
+                .build()
+                .expect("complete attribute definition")
+        })
+        .collect();
+    let indexes = properties["LocalSecondaryIndexes"].as_sequence().map(|indexes| {
+        indexes
+            .iter()
+            .map(|index| {
+                LocalSecondaryIndex::builder()
+                    .index_name(index["IndexName"].as_str().expect("IndexName"))
+                    .set_key_schema(Some(key_schema(&index["KeySchema"])))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                index["Projection"]["ProjectionType"].as_str().expect("ProjectionType"),
+                            ))
+                            .build(),
+                    )
+                    .build()
+                    .expect("complete index")
+            })
+            .collect()
+    });
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&properties["KeySchema"])))
+        .set_local_secondary_indexes(indexes)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("cannot create table {name}: {error:?}"));
+    if let Some(ttl) = properties["TimeToLiveSpecification"]["AttributeName"].as_str() {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().expect("ttl spec"),
+            )
+            .send()
+            .await
+            .expect("enable TTL");
+    }
+}
+
+/// The demo users of `events/`: their logins, passwords and fixed tokens.
+/// Local data only; a deployed stack has no such users.
+pub const DEMO_USERS: [(&str, &str, &str); 2] =
+    [("alice", "alice-password", "demo-token-alice"), ("bob", "bob-password", "demo-token-bob")];
+
+/// Messages of the demo mailboxes: (sender, recipient, timestamp, text).
+pub const DEMO_MESSAGES: [(&str, &str, &str, &str); 3] = [
+    ("bob", "alice", "2026-01-01T09:00:00.000000Z", "Hi Alice, lunch at noon?"),
+    ("bob", "alice", "2026-01-01T09:05:00.000000Z", "Or one o'clock, if that suits you better."),
+    ("alice", "bob", "2026-01-01T09:10:00.000000Z", "Noon is fine."),
+];
+
+/// Writes the demo users, tokens and messages, unless alice exists.
+pub async fn seed_demo(store: &Store) {
+    for (index, (login, password, token)) in DEMO_USERS.iter().enumerate() {
+        let login = Identifier::parse("login", login).expect("demo login");
+        let user = UserRecord {
+            login: login.clone(),
+            password_hash: Some(shared::auth::hash_password(password).expect("hash")),
+        };
+        let record = TokenRecord {
+            hash: token_hash(token),
+            login,
+            expires_at: Timestamp::now().plus_seconds(10 * 365 * 24 * 3600),
+        };
+        let created = store.create_user(&user, &record).await.expect("create demo user");
+        if !created && index == 0 {
+            return;
+        }
+    }
+    for (sender, recipient, at, text) in DEMO_MESSAGES {
+        let sender = Identifier::parse("sender", sender).expect("demo sender");
+        let recipient = Identifier::parse("recipient", recipient).expect("demo recipient");
+        let at = Timestamp::parse("timestamp", at).expect("demo timestamp");
+        store.import_message(&sender, &recipient, text, at).await.expect("seed demo message");
+    }
+}
+
+/// An App on a fresh table of its own, seeded with the demo data, for
+/// calling handlers in-process.
+pub async fn demo_app(label: &str) -> shared::App {
+    let table = format!("{label}-{:08x}", rand::random::<u32>());
+    let client = dynamodb_client().await;
+    create_table(&client, &table).await;
+    let store = Store::new(client, &table);
+    seed_demo(&store).await;
+    let config = shared::Config {
+        table_name: table,
+        max_message_chars: shared::app::DEFAULT_MAX_MESSAGE_CHARS,
+        token_ttl_seconds: shared::app::DEFAULT_TOKEN_TTL_SECONDS,
+    };
+    shared::App { store, config }
+}

@@ -1,0 +1,76 @@
+//! `template.yaml` and the root `Cargo.toml`, read as data: the deployed
+//! routes, the local router and the table definition must not drift apart.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use serde_yaml::Value;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+}
+
+pub fn template() -> Value {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml is readable");
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn resources(template: &Value) -> impl Iterator<Item = (&str, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources is a mapping")
+        .iter()
+        .map(|(name, resource)| (name.as_str().expect("resource names are strings"), resource))
+}
+
+/// Every (method, path, binary) that API Gateway routes in the template.
+pub fn template_routes() -> BTreeSet<Route> {
+    let template = template();
+    let mut routes = BTreeSet::new();
+    for (_, resource) in resources(&template).filter(|(_, r)| r["Type"] == "AWS::Serverless::Function") {
+        let function = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary is set");
+        for event in resource["Properties"]["Events"].as_mapping().expect("Events are set").values() {
+            assert_eq!(event["Type"], "HttpApi", "every event is an HTTP API route");
+            routes.insert(Route {
+                method: event["Properties"]["Method"].as_str().expect("Method").to_uppercase(),
+                path: event["Properties"]["Path"].as_str().expect("Path").to_owned(),
+                function: function.to_owned(),
+            });
+        }
+    }
+    routes
+}
+
+/// Every (method, path, binary) of `cargo lambda watch`'s router.
+pub fn watch_routes() -> BTreeSet<Route> {
+    let text = std::fs::read_to_string(repo_root().join("Cargo.toml")).expect("Cargo.toml is readable");
+    let manifest: toml::Table = text.parse().expect("Cargo.toml is TOML");
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("router table");
+    let mut routes = BTreeSet::new();
+    for (path, targets) in router {
+        for target in targets.as_array().expect("each path maps to a list") {
+            routes.insert(Route {
+                method: target["method"].as_str().expect("method").to_uppercase(),
+                path: path.clone(),
+                function: target["function"].as_str().expect("function").to_owned(),
+            });
+        }
+    }
+    routes
+}
+
+/// The `Properties` of the template's one DynamoDB table.
+pub fn table_properties() -> Value {
+    let template = template();
+    let tables: Vec<&Value> =
+        resources(&template).filter(|(_, r)| r["Type"] == "AWS::DynamoDB::Table").map(|(_, r)| r).collect();
+    assert_eq!(tables.len(), 1, "the template defines one table");
+    tables[0]["Properties"].clone()
+}
