@@ -12,6 +12,7 @@ trap stop_stack EXIT
 trap 'exit 130' INT TERM
 
 use_local_aws_env
+export PATH="$TOOLS/venv/bin:$PATH"
 export TABLE_NAME=${TABLE_NAME:-messenger}
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 API_PORT=${API_PORT:-9000}

@@ -53,7 +53,7 @@ use_local_aws_env() {
 # Serves every route of the watch router on 127.0.0.1:$1, 4 instances per function.
 start_watch() {
   local port=$1 log=$2
-  PATH="$TOOLS/venv/bin:$PATH" setsid cargo lambda watch -A 127.0.0.1 -P "$port" \
+  setsid cargo lambda watch -A 127.0.0.1 -P "$port" \
     --concurrency "${WATCH_CONCURRENCY:-4}" --ignore-changes \
     --env-var "TABLE_NAME=$TABLE_NAME" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" \

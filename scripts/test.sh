@@ -15,6 +15,7 @@ trap stop_stack EXIT
 trap 'exit 130' INT TERM
 
 use_local_aws_env
+export PATH="$TOOLS/venv/bin:$PATH"
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   start_dynamodb "$(free_port)"
 fi
@@ -22,7 +23,7 @@ fi
 export TABLE_NAME="messenger-test-$(date +%s)-$$"
 
 cargo build --workspace --all-targets
-cargo run --quiet -p messenger-tests --bin local_table
+cargo run --quiet -p messenger-tests --bin local_table -- --seed-demo
 api_port=$(free_port)
 start_watch "$api_port" "$STACK_LOGS/watch.log"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"
@@ -30,6 +31,11 @@ echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_
 
 status=0
 cargo test --workspace "$@" 2>&1 | tee "$STACK_LOGS/cargo-test.log" || status=$?
+if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
+  # Last, on the whole run's function logs: what they say and never say.
+  MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" cargo test -p messenger-tests --test logs -- --ignored 2>&1 |
+    tee -a "$STACK_LOGS/cargo-test.log" || status=$?
+fi
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log"

@@ -362,6 +362,13 @@ async fn fetch_messages_slices_pages_and_recent_view() {
         let reply = api.call("PUT", "/fetch_messages", Some(&ivy.token), Some(forbidden)).await;
         assert_eq!(reply.status, 403);
     }
+    // The request's own faults come before the right to make it.
+    for bad in
+        [json!({"recipient": hal.login, "next": "garbage"}), json!({"recipient": hal.login, "start": 0, "stop": 5000})]
+    {
+        let reply = api.call("PUT", "/fetch_messages", Some(&ivy.token), Some(bad)).await;
+        assert_eq!(reply.status, 400);
+    }
 
     for bad in [
         json!({"period_start": "yesterday"}),

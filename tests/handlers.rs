@@ -1,34 +1,13 @@
 //! Every sample event in `events/` through its function's handler,
 //! in-process, against DynamoDB Local (a fresh demo table per event).
 
-use std::collections::BTreeMap;
-
 use lambda_http::{Body, Request, Response};
+use messenger_tests::events::{assert_all_covered, event_files, function_of, EXPECTED};
 use messenger_tests::local::demo_app;
-use messenger_tests::template::repo_root;
 use serde_json::Value;
 use shared::endpoints;
 use shared::http::respond;
 use shared::App;
-
-/// The status each event must get on fresh demo data.
-const EXPECTED: [(&str, u16); 15] = [
-    ("register", 201),
-    ("register-taken", 409),
-    ("login", 200),
-    ("login-wrong-password", 401),
-    ("logout", 200),
-    ("send_message", 201),
-    ("send_message-unknown-recipient", 404),
-    ("send_message-no-token", 401),
-    ("fetch_new_messages", 200),
-    ("fetch_messages", 200),
-    ("fetch_messages-forbidden", 403),
-    ("delete_message", 201),
-    ("delete_message-not-found", 404),
-    ("delete_messages", 201),
-    ("conversations", 200),
-];
 
 async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {
     respond(match function {
@@ -45,20 +24,8 @@ async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body>
     })
 }
 
-fn event_files() -> BTreeMap<String, String> {
-    std::fs::read_dir(repo_root().join("events"))
-        .expect("events/ exists")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.file_name().unwrap() != "env.json")
-        .map(|path| {
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            (stem, std::fs::read_to_string(&path).expect("readable event"))
-        })
-        .collect()
-}
-
 async fn run_event(stem: &str, json: &str) -> (App, u16, Value) {
-    let function = stem.split('-').next().unwrap();
+    let function = function_of(stem);
     let request =
         lambda_http::request::from_str(json).unwrap_or_else(|e| panic!("{stem}: not an API Gateway event: {e}"));
     let app = demo_app(&format!("events-{stem}")).await;
@@ -70,12 +37,11 @@ async fn run_event(stem: &str, json: &str) -> (App, u16, Value) {
 
 #[tokio::test]
 async fn every_event_gets_its_documented_status() {
+    assert_all_covered();
     let files = event_files();
-    let expected: BTreeMap<String, u16> = EXPECTED.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    assert_eq!(files.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "every event has an expectation");
-    for (stem, json) in &files {
-        let (_, status, body) = run_event(stem, json).await;
-        assert_eq!(status, expected[stem], "{stem}: {body}");
+    for (stem, status) in EXPECTED {
+        let (_, answered, body) = run_event(stem, &files[stem]).await;
+        assert_eq!(answered, status, "{stem}: {body}");
         if status >= 400 {
             assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{stem}: {body}");
         }

@@ -1,6 +1,7 @@
 //! A small client for the API over HTTP. The base URL comes from
 //! `MESSENGER_API_URL`, so the same tests run against `cargo lambda watch`
-//! and against a deployed stack.
+//! and against a deployed stack. Every response is checked against
+//! `openapi.yaml`.
 
 use std::time::Duration;
 
@@ -58,6 +59,7 @@ impl Api {
 
     /// Sends raw bytes with the given headers.
     pub async fn send_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        let method_name = method;
         let method = Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut request = self.http.request(method, format!("{}{path}", self.base)).body(body);
         for (name, value) in headers {
@@ -74,6 +76,9 @@ impl Api {
                 panic!("{path} answered {status} with non-JSON: {}", String::from_utf8_lossy(&bytes))
             })
         };
+        if let Err(contradiction) = crate::openapi::contract().check(method_name, path, status, &body) {
+            panic!("{contradiction}");
+        }
         Reply { status, headers, body }
     }
 

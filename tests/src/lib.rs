@@ -3,5 +3,7 @@
 //! the end-to-end tests.
 
 pub mod api;
+pub mod events;
 pub mod local;
+pub mod openapi;
 pub mod template;

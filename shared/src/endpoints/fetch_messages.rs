@@ -103,31 +103,40 @@ fn resolve_bound(index: i64, total: usize) -> usize {
     usize::try_from(resolved).unwrap_or(0)
 }
 
-fn too_many_positions(count: usize) -> ApiError {
+fn too_many_positions() -> ApiError {
     ApiError::bad_request(format!(
-        "start/stop select {count} positions; at most {MAX_SLICE_POSITIONS} per request (page by period instead)"
+        "start/stop select more than {MAX_SLICE_POSITIONS} positions; narrow the slice or page by period"
     ))
+}
+
+/// Refuses, from the request alone, a slice that is surely too wide.
+fn check_slice(plan: &SlicePlan) -> Result<(), ApiError> {
+    match plan {
+        SlicePlan::Oldest { take, .. } | SlicePlan::Newest { take, .. } if *take > MAX_SLICE_POSITIONS => {
+            Err(too_many_positions())
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn read_slice(
     app: &App,
     range: MailboxRange<'_>,
-    start: i64,
-    stop: Option<i64>,
+    plan: SlicePlan,
+    (start, stop): (i64, Option<i64>),
 ) -> Result<Vec<Message>, ApiError> {
-    let plan = match plan_slice(start, stop) {
+    let plan = match plan {
         SlicePlan::NeedsTotal => {
             let total = app.store.count_mailbox(range).await?;
             let from = resolve_bound(start, total);
             let to = stop.map_or(total, |stop| resolve_bound(stop, total));
-            SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) }
+            let plan = SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) };
+            check_slice(&plan)?;
+            plan
         }
         plan => plan,
     };
     match plan {
-        SlicePlan::Oldest { take, .. } | SlicePlan::Newest { take, .. } if take > MAX_SLICE_POSITIONS => {
-            Err(too_many_positions(take))
-        }
         SlicePlan::Oldest { skip, take } => {
             let messages = app.store.read_mailbox(range, false, skip.saturating_add(take)).await?;
             Ok(messages.into_iter().skip(skip).collect())
@@ -147,7 +156,7 @@ async fn read_slice(
                 .skip(skip)
                 .collect();
             if messages.len() > MAX_SLICE_POSITIONS {
-                return Err(too_many_positions(app.store.count_mailbox(range).await?.saturating_sub(skip)));
+                return Err(too_many_positions());
             }
             Ok(messages)
         }
@@ -178,6 +187,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         return Err(ApiError::bad_request("limit does not apply to start/stop slices, which select positions"));
     }
     let limit = page_limit(body.limit)?;
+    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
+    let after = body.next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
+    let slice = slicing.then(|| (body.start.unwrap_or(0), body.stop));
+    let plan = slice.map(|(start, stop)| plan_slice(start, stop));
+    if let Some(plan) = &plan {
+        check_slice(plan)?;
+    }
     if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
         return Err(ApiError::Forbidden(format!(
             "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
@@ -185,11 +201,9 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         )));
     }
 
-    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
-    let (messages, next) = if slicing {
-        (read_slice(app, range, body.start.unwrap_or(0), body.stop).await?, None)
-    } else if period_start.is_some() || period_end.is_some() || body.next.is_some() {
-        let after = body.next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
+    let (messages, next) = if let (Some(plan), Some(slice)) = (plan, slice) {
+        (read_slice(app, range, plan, slice).await?, None)
+    } else if period_start.is_some() || period_end.is_some() || after.is_some() {
         let from = match after {
             Some(after) => Some(period_start.map_or(after.next(), |start| start.max(after.next()))),
             None => period_start,

@@ -7,13 +7,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::recorded_result;
+use super::{recorded_result, IDEMPOTENCY_ROUNDS};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
 use crate::model::{page_limit, Identifier};
-use crate::store::{FetchNewOutcome, FetchReplay, FetchedBatch, IdempotencyClaim};
+use crate::store::{FetchNewOutcome, FetchReplay, FetchedBatch, IdempotencyClaim, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,12 +45,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         let normalised = json!({"sender": sender, "limit": limit}).to_string();
         IdempotencyClaim::new("fetch_new_messages", &caller.login, &key, &normalised)
     });
-    loop {
+    for _ in 0..IDEMPOTENCY_ROUNDS {
         if let Some(claim) = &claim {
             if let Some(recorded) = recorded_result(app, claim).await? {
                 let replay: FetchReplay = serde_json::from_str(&recorded)
                     .map_err(|error| ApiError::Internal(format!("unreadable idempotency record: {error}")))?;
-                let messages = app.store.messages_at(&caller.login, &replay.timestamps).await?;
+                let messages = app.store.messages_at(&caller.login, &replay.timestamps()).await?;
+                let messages = messages.into_iter().filter(|m| replay.contains(m)).collect();
                 return Ok(batch_response(&FetchedBatch { messages, more: replay.more }));
             }
         }
@@ -60,4 +61,5 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             FetchNewOutcome::IdempotencyKeyUsed => continue,
         }
     }
+    Err(ApiError::Unavailable(StoreError::Contention))
 }

@@ -18,6 +18,10 @@ use crate::error::ApiError;
 use crate::model::Identifier;
 use crate::store::IdempotencyClaim;
 
+/// Rounds of "look up the key, else try to claim it": a claim loses only to
+/// a twin request that recorded first, which the next look-up finds.
+const IDEMPOTENCY_ROUNDS: usize = 3;
+
 /// The body of endpoints that take none: absent, or `{}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

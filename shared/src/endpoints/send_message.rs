@@ -7,13 +7,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::recorded_result;
+use super::{recorded_result, IDEMPOTENCY_ROUNDS};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
 use crate::model::{validate_message_text, Identifier};
-use crate::store::{IdempotencyClaim, SendOutcome};
+use crate::store::{IdempotencyClaim, SendOutcome, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,7 +42,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         let normalised = json!({"recipient": recipient, "message": body.message}).to_string();
         IdempotencyClaim::new("send_message", &caller.login, &key, &normalised)
     });
-    loop {
+    for _ in 0..IDEMPOTENCY_ROUNDS {
         if let Some(claim) = &claim {
             if let Some(timestamp) = recorded_result(app, claim).await? {
                 return Ok(sent(&timestamp));
@@ -57,4 +57,5 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             SendOutcome::IdempotencyKeyUsed => continue,
         }
     }
+    Err(ApiError::Unavailable(StoreError::Contention))
 }

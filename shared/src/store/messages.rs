@@ -409,17 +409,27 @@ impl Store {
                 None => self.pairs(recipient).await?,
             };
             let pending: Vec<Pair> = pairs.into_iter().filter(|p| p.new_messages > 0).collect();
-            let reads = pending.iter().map(|pair| {
+            let wanted: Vec<usize> = pending
+                .iter()
+                .map(|pair| usize::try_from(pair.new_messages).unwrap_or(usize::MAX).min(limit))
+                .collect();
+            let reads = pending.iter().zip(&wanted).map(|(pair, wanted)| {
                 let range = MailboxRange {
                     recipient,
                     sender: Some(&pair.sender),
                     from: pair.fetched_through.map(Timestamp::next),
                     to: None,
                 };
-                let wanted = usize::try_from(pair.new_messages).unwrap_or(usize::MAX).min(limit);
-                self.read_mailbox(range, false, wanted)
+                self.read_mailbox(range, false, *wanted)
             });
-            let mut candidates: Vec<Message> = try_join_all(reads).await?.into_iter().flatten().collect();
+            let per_pair = try_join_all(reads).await?;
+            // Fewer messages than the counter promised: a delete raced the
+            // read. Moving the cursor now could pass a message unseen.
+            if per_pair.iter().zip(&wanted).any(|(read, wanted)| read.len() < *wanted) {
+                back_off(attempt).await;
+                continue;
+            }
+            let mut candidates: Vec<Message> = per_pair.into_iter().flatten().collect();
             candidates.sort_by_key(|m| m.timestamp);
 
             // The oldest `limit` messages, cut short where one more sender
@@ -481,8 +491,8 @@ impl Store {
     }
 
     /// Deletes the messages of `sender` to `recipient` at the given
-    /// timestamps (distinct) and reports which existed. Messages still new
-    /// leave the pair's counter in the same transaction.
+    /// (distinct) timestamps and reports which existed. Messages still new
+    /// leave the pair's counter in the same transaction, guarded by `rev`.
     pub async fn delete_messages(
         &self,
         recipient: &Identifier,
@@ -490,22 +500,9 @@ impl Store {
         timestamps: &[Timestamp],
     ) -> Result<DeleteOutcome, StoreError> {
         let mut outcome = DeleteOutcome::default();
-        // One item of each transaction is kept for the pair's counter.
-        for chunk in timestamps.chunks(MAX_TRANSACTION_ITEMS - 1) {
-            outcome.deleted.extend(self.delete_chunk(recipient, sender, chunk).await?);
-        }
-        Ok(outcome)
-    }
-
-    async fn delete_chunk(
-        &self,
-        recipient: &Identifier,
-        sender: &Identifier,
-        timestamps: &[Timestamp],
-    ) -> Result<Vec<Timestamp>, StoreError> {
         for attempt in 0..MAX_ATTEMPTS {
             let Some(pair) = self.pair(recipient, sender).await? else {
-                return Ok(Vec::new());
+                return Ok(outcome);
             };
             let found: Vec<Timestamp> = self
                 .messages_at(recipient, timestamps)
@@ -515,10 +512,15 @@ impl Store {
                 .map(|m| m.timestamp)
                 .collect();
             if found.is_empty() {
-                return Ok(found);
+                return Ok(outcome);
             }
-            let mut items = Vec::with_capacity(found.len() + 1);
-            for timestamp in &found {
+            // A transaction holds 100 items. Only 100 found messages of
+            // which some are new need one more (the counter): then 99 go
+            // first and the rest on the next round.
+            let needs_counter = found.iter().any(|t| pair.is_new(*t));
+            let part = if needs_counter { &found[..found.len().min(MAX_TRANSACTION_ITEMS - 1)] } else { &found[..] };
+            let mut items = Vec::with_capacity(part.len() + 1);
+            for timestamp in part {
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(message_key(recipient, *timestamp)))
@@ -527,7 +529,7 @@ impl Store {
                     .build()?;
                 items.push(TransactWriteItem::builder().delete(delete).build());
             }
-            let still_new = found.iter().filter(|t| pair.is_new(**t)).count();
+            let still_new = part.iter().filter(|t| pair.is_new(**t)).count();
             if still_new > 0 {
                 let update = Update::builder()
                     .table_name(&self.table)
@@ -541,7 +543,12 @@ impl Store {
                 items.push(TransactWriteItem::builder().update(update).build());
             }
             match self.transact(items).await? {
-                Transaction::Committed => return Ok(found),
+                Transaction::Committed => {
+                    outcome.deleted.extend_from_slice(part);
+                    if part.len() == found.len() {
+                        return Ok(outcome);
+                    }
+                }
                 Transaction::Cancelled(_) => back_off(attempt).await,
             }
         }
@@ -549,21 +556,31 @@ impl Store {
     }
 }
 
-/// What an idempotent fetch_new_messages keeps to replay its batch: the
-/// messages' timestamps (their text is read again, so a record stays small
-/// whatever the batch) and the `more` flag.
+/// What an idempotent fetch_new_messages keeps to replay its batch: each
+/// message's sender and timestamp (the text is read again, so a record stays
+/// small whatever the batch; the sender guards against a later message that
+/// took a deleted one's timestamp) and the `more` flag.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct FetchReplay {
-    pub timestamps: Vec<Timestamp>,
+    pub messages: Vec<(Identifier, Timestamp)>,
     pub more: bool,
 }
 
 impl FetchReplay {
     fn new(batch: &[Message], more: bool) -> Self {
-        Self { timestamps: batch.iter().map(|m| m.timestamp).collect(), more }
+        Self { messages: batch.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(), more }
     }
 
     fn to_json(&self) -> String {
         serde_json::to_string(self).expect("replay serializes")
+    }
+
+    pub fn timestamps(&self) -> Vec<Timestamp> {
+        self.messages.iter().map(|(_, timestamp)| *timestamp).collect()
+    }
+
+    /// Whether a message read back is one of the batch.
+    pub fn contains(&self, message: &Message) -> bool {
+        self.messages.iter().any(|(sender, timestamp)| *sender == message.sender && *timestamp == message.timestamp)
     }
 }

@@ -91,18 +91,54 @@ impl Store {
         &self.client
     }
 
+    /// Runs a transaction. When its outcome is unknown (a timeout, a lost
+    /// connection, a server error) the identical request is sent again with
+    /// the same client request token: DynamoDB applies a token at most once
+    /// in ten minutes, so a resend can only learn the outcome, never apply
+    /// the change twice.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transaction, StoreError> {
-        let sent = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
-        match sent {
-            Ok(_) => Ok(Transaction::Committed),
-            Err(error) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error()
-                {
-                    return Ok(Transaction::Cancelled(cancelled.cancellation_reasons().to_vec()));
-                }
-                Err(error.into())
+        let token = format!("{:032x}", rand::rng().random::<u128>());
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&token)
+                .send()
+                .await;
+            let error = match sent {
+                Ok(_) => return Ok(Transaction::Committed),
+                Err(error) => error,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
+                return Ok(Transaction::Cancelled(cancelled.cancellation_reasons().to_vec()));
             }
+            attempt += 1;
+            if attempt >= TRANSACTION_SENDS || !outcome_unknown(&error) {
+                return Err(error.into());
+            }
+            back_off(attempt).await;
         }
+    }
+}
+
+/// How often one transaction is sent while its outcome stays unknown.
+const TRANSACTION_SENDS: u32 = 3;
+
+fn outcome_unknown<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
+    use TransactWriteItemsError as E;
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err(),
+            E::InternalServerError(_)
+                | E::TransactionInProgressException(_)
+                | E::ThrottlingException(_)
+                | E::RequestLimitExceeded(_)
+                | E::ProvisionedThroughputExceededException(_)
+        ),
+        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction};
+use super::{back_off, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS};
 use crate::model::{Identifier, Timestamp};
 
 const PROFILE_SK: &str = "PROFILE";
@@ -60,11 +60,16 @@ impl Store {
                 .put(Put::builder().table_name(&self.table).set_item(Some(token.to_item())).build()?)
                 .build(),
         ];
-        match self.transact(items).await? {
-            Transaction::Committed => Ok(true),
-            Transaction::Cancelled(reasons) if failed_condition(&reasons, 0) => Ok(false),
-            Transaction::Cancelled(_) => Err(StoreError::Contention),
+        for attempt in 0..MAX_ATTEMPTS {
+            match self.transact(items.clone()).await? {
+                Transaction::Committed => return Ok(true),
+                Transaction::Cancelled(reasons) if failed_condition(&reasons, 0) => return Ok(false),
+                // A concurrent registration of the same login: try again
+                // to learn which one won.
+                Transaction::Cancelled(_) => back_off(attempt).await,
+            }
         }
+        Err(StoreError::Contention)
     }
 
     pub async fn user(&self, login: &Identifier) -> Result<Option<UserRecord>, StoreError> {

@@ -1,0 +1,62 @@
+//! The functions' logs of a whole test run: one JSON line per request with
+//! its request id, endpoint, caller, status and latency, and never a
+//! message text, password or token. `make test` runs this after the other
+//! suites, on the log of `cargo lambda watch` (MESSENGER_FUNCTION_LOG).
+
+use serde_json::Value;
+
+/// Texts the suites send or use as secrets; none may reach a log.
+const SECRETS: [&str; 9] = [
+    "hello bob",
+    "exactly once",
+    "See you at noon.",
+    "-t0-n",
+    "-password",
+    "demo-token-",
+    "Bearer ",
+    "not-a-token-we-issued",
+    "YWxpY2U6cHc=",
+];
+
+/// Whether a line holds something shaped like one of our tokens: 43
+/// base64url characters standing alone.
+fn has_token_shape(line: &str) -> bool {
+    line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).any(|word| word.len() == 43)
+}
+
+#[test]
+#[ignore = "reads the log of a finished run; make test runs it last"]
+fn logs_describe_every_request_and_leak_nothing() {
+    let path = std::env::var("MESSENGER_FUNCTION_LOG").expect("MESSENGER_FUNCTION_LOG names the watch log");
+    let log = std::fs::read_to_string(&path).expect("the log is readable");
+    let mut requests = 0;
+    let mut callers = 0;
+    for line in log.lines() {
+        for secret in SECRETS {
+            assert!(!line.contains(secret), "the log leaks {secret:?}: {line}");
+        }
+        assert!(!has_token_shape(line), "the log holds something shaped like a token: {line}");
+        let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
+        if entry["message"] != "request handled" {
+            continue;
+        }
+        requests += 1;
+        let span = &entry["span"];
+        assert!(span["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{line}");
+        let endpoint = span["endpoint"].as_str().expect("endpoint");
+        let status = entry["status"].as_u64().expect("status");
+        assert!(entry["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{line}");
+        if status < 300 && endpoint != "register" && endpoint != "login" {
+            assert!(span["caller"].as_str().is_some(), "an authenticated request names its caller: {line}");
+            callers += 1;
+        }
+    }
+    assert!(requests > 1000, "the run's requests are logged ({requests} lines)");
+    assert!(callers > 1000, "{callers} lines name a caller");
+}
+
+#[test]
+fn token_shapes_are_recognised() {
+    assert!(has_token_shape("x 0mbTMEYnFxuxlno5_y7i3_XGBG_RE_-lww-uRHHyhm4 y"));
+    assert!(!has_token_shape(r#"{"request_id":"b1a5b59d-b9e8-48c5-9d39-7f7b34735002"}"#));
+}
