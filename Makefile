@@ -1,4 +1,4 @@
-.PHONY: dev test lint tools clean-tools
+.PHONY: dev test lint sam tools clean-tools
 
 # Runs the whole API locally: DynamoDB Local + every route on http://127.0.0.1:9000.
 dev:
@@ -12,6 +12,11 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Lints template.yaml and cross-compiles every function for arm64 with SAM
+# (aws-sam-cli from PyPI into .tools/venv; no Docker or AWS account needed).
+sam:
+	bash scripts/sam.sh
 
 # Installs cargo-lambda and DynamoDB Local into .tools/ (done by dev and test too).
 tools:

@@ -1,28 +1,10 @@
 //! Every sample event in `events/` through its function's handler,
 //! in-process, against DynamoDB Local (a fresh demo table per event).
 
-use lambda_http::{Body, Request, Response};
-use messenger_tests::events::{assert_all_covered, event_files, function_of, EXPECTED};
+use messenger_tests::events::{assert_all_covered, dispatch, event_files, function_of, EXPECTED};
 use messenger_tests::local::demo_app;
 use serde_json::Value;
-use shared::endpoints;
-use shared::http::respond;
 use shared::App;
-
-async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {
-    respond(match function {
-        "register" => endpoints::register::handle(app, request).await,
-        "login" => endpoints::login::handle(app, request).await,
-        "logout" => endpoints::logout::handle(app, request).await,
-        "send_message" => endpoints::send_message::handle(app, request).await,
-        "fetch_new_messages" => endpoints::fetch_new_messages::handle(app, request).await,
-        "fetch_messages" => endpoints::fetch_messages::handle(app, request).await,
-        "delete_message" => endpoints::delete_message::handle(app, request).await,
-        "delete_messages" => endpoints::delete_messages::handle(app, request).await,
-        "conversations" => endpoints::conversations::handle(app, request).await,
-        other => panic!("no function {other}"),
-    })
-}
 
 async fn run_event(stem: &str, json: &str) -> (App, u16, Value) {
     let function = function_of(stem);

@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::http::respond;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4096;
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -54,20 +54,23 @@ pub struct App {
 
 impl App {
     /// Builds the DynamoDB client from the standard AWS environment
-    /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local). Timeouts
-    /// keep a stalled database from eating the function's whole time limit:
-    /// the client answers a retryable 503 well before it.
+    /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env()?;
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .operation_attempt_timeout(Duration::from_secs(2))
-            .operation_timeout(Duration::from_secs(5))
-            .build();
-        let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await;
+        let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(dynamodb_timeouts()).load().await;
         let client = aws_sdk_dynamodb::Client::new(&aws);
         Ok(Self { store: Store::new(client, config.table_name.clone()), config })
     }
+}
+
+/// Bounds on every DynamoDB call. DynamoDB answers in milliseconds; a call
+/// that takes seconds is failing.
+pub fn dynamodb_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(3))
+        .build()
 }
 
 /// Logs one JSON line per event. Levels come from `AWS_LAMBDA_LOG_LEVEL`
@@ -104,7 +107,7 @@ where
         let request_id = request.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
         let span = tracing::info_span!("request", request_id, endpoint, caller = tracing::field::Empty);
         let started = Instant::now();
-        let response = respond(handler(app, request).instrument(span.clone()).await);
+        let response = answer(handler(app, request)).instrument(span.clone()).await;
         span.in_scope(|| {
             tracing::info!(
                 status = response.status().as_u16(),
@@ -115,4 +118,16 @@ where
         Ok::<_, Infallible>(response)
     }))
     .await
+}
+
+/// How long a request may take: inside the function's 10 s timeout, so a
+/// stalled database gets a retryable 503 rather than a killed function.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
+
+/// Runs a handler to its response, within [`REQUEST_DEADLINE`].
+pub async fn answer(handled: impl Future<Output = Result<Response<Body>, ApiError>>) -> Response<Body> {
+    let outcome = tokio::time::timeout(REQUEST_DEADLINE, handled)
+        .await
+        .unwrap_or(Err(ApiError::Unavailable(StoreError::Timeout)));
+    respond(outcome)
 }

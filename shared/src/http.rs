@@ -150,6 +150,11 @@ mod tests {
             let err = json_body::<Sample>(&request(content_type, body)).unwrap_err();
             assert_eq!(err.status(), status, "{body}");
         }
+        let binary = lambda_http::http::Request::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(Body::Binary(b"{\"login\":\"\xff\xfe\"}".to_vec()))
+            .unwrap();
+        assert_eq!(json_body::<Sample>(&binary).unwrap_err().status(), 400, "not UTF-8");
         let big = format!(r#"{{"login":"{}"}}"#, "x".repeat(MAX_BODY_BYTES));
         assert_eq!(json_body::<Sample>(&request(Some("application/json"), &big)).unwrap_err().status(), 413);
         let typo = json_body::<Sample>(&request(Some("application/json"), r#"{"logn":"x"}"#)).unwrap_err();

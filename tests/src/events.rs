@@ -4,6 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use lambda_http::{Body, Request, Response};
+use shared::app::answer;
+use shared::endpoints;
+use shared::App;
+
 use crate::template::repo_root;
 
 pub const EXPECTED: [(&str, u16); 15] = [
@@ -48,4 +53,23 @@ pub fn assert_all_covered() {
     let mut expected: Vec<String> = EXPECTED.iter().map(|(name, _)| name.to_string()).collect();
     expected.sort();
     assert_eq!(files, expected, "events/ and the expectations list the same events");
+}
+
+/// Calls a function's handler in-process, as its Lambda binary would.
+pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {
+    answer(async move {
+        match function {
+            "register" => endpoints::register::handle(app, request).await,
+            "login" => endpoints::login::handle(app, request).await,
+            "logout" => endpoints::logout::handle(app, request).await,
+            "send_message" => endpoints::send_message::handle(app, request).await,
+            "fetch_new_messages" => endpoints::fetch_new_messages::handle(app, request).await,
+            "fetch_messages" => endpoints::fetch_messages::handle(app, request).await,
+            "delete_message" => endpoints::delete_message::handle(app, request).await,
+            "delete_messages" => endpoints::delete_messages::handle(app, request).await,
+            "conversations" => endpoints::conversations::handle(app, request).await,
+            other => panic!("no function {other}"),
+        }
+    })
+    .await
 }

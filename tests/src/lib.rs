@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod events;
+pub mod faults;
 pub mod local;
 pub mod openapi;
 pub mod template;

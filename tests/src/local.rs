@@ -10,19 +10,29 @@ use aws_sdk_dynamodb::Client;
 use serde_yaml::Value;
 use shared::auth::token_hash;
 use shared::model::{Identifier, Timestamp};
-use shared::store::{Store, TokenRecord, UserRecord};
+use shared::store::{MailboxRange, Store, TokenRecord, UserRecord};
+use shared::App;
 
 use crate::template::table_properties;
 
 /// A client for the endpoint in `AWS_ENDPOINT_URL_DYNAMODB`, with dummy
 /// credentials when none are set.
 pub async fn dynamodb_client() -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    client_at(None).await
+}
+
+/// A client for `endpoint` (or the environment's), with the functions'
+/// own timeouts.
+pub async fn client_at(endpoint: Option<&str>) -> Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(shared::app::dynamodb_timeouts());
     if std::env::var_os("AWS_REGION").is_none() {
         loader = loader.region("us-east-1");
     }
     if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
         loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests());
+    }
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
     }
     Client::new(&loader.load().await)
 }
@@ -143,16 +153,79 @@ pub async fn seed_demo(store: &Store) {
 
 /// An App on a fresh table of its own, seeded with the demo data, for
 /// calling handlers in-process.
-pub async fn demo_app(label: &str) -> shared::App {
+pub async fn demo_app(label: &str) -> App {
+    demo_app_via(label, None).await
+}
+
+/// Like [`demo_app`], but the App reaches DynamoDB through `endpoint` (a
+/// fault proxy, say); the table is set up directly.
+pub async fn demo_app_via(label: &str, endpoint: Option<&str>) -> App {
     let table = format!("{label}-{:08x}", rand::random::<u32>());
     let client = dynamodb_client().await;
     create_table(&client, &table).await;
-    let store = Store::new(client, &table);
-    seed_demo(&store).await;
+    seed_demo(&Store::new(client, &table)).await;
+    app_at(endpoint, &table).await
+}
+
+/// An App for `table` at `endpoint` (or the environment's), with the
+/// default limits.
+pub async fn app_at(endpoint: Option<&str>, table: &str) -> App {
     let config = shared::Config {
-        table_name: table,
+        table_name: table.to_owned(),
         max_message_chars: shared::app::DEFAULT_MAX_MESSAGE_CHARS,
         token_ttl_seconds: shared::app::DEFAULT_TOKEN_TTL_SECONDS,
     };
-    shared::App { store, config }
+    App { store: Store::new(client_at(endpoint).await, table), config }
+}
+
+/// The invariants of PRODUCT.md section 3 for one mailbox: each pair's
+/// counter equals the messages after its cursor, and no message is newer
+/// than the pair's `last_message_at`.
+pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
+    for pair in store.pairs(recipient).await.expect("read pairs") {
+        let after_cursor = MailboxRange {
+            recipient,
+            sender: Some(&pair.sender),
+            from: pair.fetched_through.map(Timestamp::next),
+            to: None,
+        };
+        let unfetched = store.read_mailbox(after_cursor, false, usize::MAX).await.expect("read messages");
+        assert_eq!(unfetched.len() as u64, pair.new_messages, "{recipient} from {}: counter vs messages", pair.sender);
+        let all = MailboxRange { recipient, sender: Some(&pair.sender), from: None, to: None };
+        let newest = store.read_mailbox(all, true, 1).await.expect("read newest");
+        assert!(newest.iter().all(|m| m.timestamp <= pair.last_message_at), "{recipient} from {}", pair.sender);
+    }
+}
+
+/// Every item of the table, as sorted JSON text: two snapshots are equal
+/// exactly when the table did not change.
+pub async fn table_snapshot(table: &str) -> Vec<String> {
+    let client = dynamodb_client().await;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan the table");
+        for item in page.items.unwrap_or_default() {
+            let value: serde_json::Value = serde_dynamo::from_item(item).expect("item as JSON");
+            items.push(value.to_string());
+        }
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort();
+    items
+}
+
+/// The table the local stack serves (`make test` sets TABLE_NAME).
+pub fn stack_table() -> String {
+    std::env::var("TABLE_NAME").expect("TABLE_NAME names the local stack's table (run through make test)")
 }

@@ -42,6 +42,8 @@ pub enum StoreError {
     Dynamo(#[from] Box<aws_sdk_dynamodb::Error>),
     #[error("too many concurrent changes to the same items; gave up after {MAX_ATTEMPTS} attempts")]
     Contention,
+    #[error("DynamoDB did not answer in time")]
+    Timeout,
     #[error("could not build a DynamoDB request: {0}")]
     Build(#[from] BuildError),
     #[error("stored item is malformed: {0}")]
@@ -98,6 +100,7 @@ impl Store {
     /// the change twice.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transaction, StoreError> {
         let token = format!("{:032x}", rand::rng().random::<u128>());
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
             let sent = self
@@ -115,7 +118,7 @@ impl Store {
                 return Ok(Transaction::Cancelled(cancelled.cancellation_reasons().to_vec()));
             }
             attempt += 1;
-            if attempt >= TRANSACTION_SENDS || !outcome_unknown(&error) {
+            if attempt >= TRANSACTION_SENDS || started.elapsed() > RESEND_WINDOW || !outcome_unknown(&error) {
                 return Err(error.into());
             }
             back_off(attempt).await;
@@ -123,8 +126,10 @@ impl Store {
     }
 }
 
-/// How often one transaction is sent while its outcome stays unknown.
+/// How often, and for how long, one transaction is sent while its outcome
+/// stays unknown.
 const TRANSACTION_SENDS: u32 = 3;
+const RESEND_WINDOW: Duration = Duration::from_secs(3);
 
 fn outcome_unknown<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
     use TransactWriteItemsError as E;

@@ -1,0 +1,228 @@
+//! A corpus of bad requests over HTTP: broken JSON, wrong types, missing
+//! and unknown fields, out-of-range numbers, bad timestamps, odd
+//! identifiers, control characters, huge and deeply nested bodies, wrong
+//! content types. Each must get a 4xx JSON error a developer can act on,
+//! never a 5xx, and the table must be exactly as before.
+
+use messenger_tests::api::{Api, User};
+use messenger_tests::local::{stack_table, table_snapshot};
+use serde_json::{json, Value};
+
+/// One bad request: method, path, headers beyond the token, raw body.
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+}
+
+fn json_case(method: &'static str, path: &'static str, body: Value) -> Case {
+    Case { method, path, content_type: Some("application/json"), body: body.to_string().into_bytes(), headers: vec![] }
+}
+
+fn raw_case(method: &'static str, path: &'static str, content_type: Option<&'static str>, body: &[u8]) -> Case {
+    Case { method, path, content_type, body: body.to_vec(), headers: vec![] }
+}
+
+const ROUTES: [(&str, &str); 9] = [
+    ("POST", "/register"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/send_message"),
+    ("PUT", "/fetch_new_messages"),
+    ("PUT", "/fetch_messages"),
+    ("DELETE", "/delete_message"),
+    ("DELETE", "/delete_messages"),
+    ("GET", "/conversations"),
+];
+
+const BAD_IDENTIFIERS: [&str; 9] =
+    ["ab", "", "has space", "tab\there", "nul\u{0}byte", "ålice", "<script>", "a#b", "../../etc/passwd"];
+
+const BAD_TIMESTAMPS: [&str; 10] = [
+    "yesterday",
+    "",
+    "2026-13-01T00:00:00Z",
+    "2026-02-30T00:00:00Z",
+    "2026-11-21T25:00:00Z",
+    "2026-11-21",
+    "10000-01-01T00:00:00Z",
+    "1637029963",
+    "2026-11-21T10:15:30+25:00",
+    "2026-11-21T10:15:30.123Z garbage",
+];
+
+fn corpus(alice: &User, bob: &User) -> Vec<Case> {
+    let (a, b) = (alice.login.as_str(), bob.login.as_str());
+    let mut cases = Vec::new();
+
+    // Broken JSON and non-objects, on every route.
+    for (method, path) in ROUTES {
+        // (Bodies that are not UTF-8 are left to the unit tests of
+        // shared/src/http.rs: `cargo lambda watch` answers them with its own
+        // 500 before any function runs, where API Gateway would pass them on
+        // base64-encoded.)
+        for body in [&b"{"[..], b"nul", b"[1,2", b"{\"a\":}", b"[]", b"\"text\"", b"42", b"{}}", b"{\"a\" 1}"] {
+            cases.push(raw_case(method, path, Some("application/json"), body));
+        }
+        // Wrong content types.
+        for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"] {
+            cases.push(raw_case(method, path, Some(content_type), b"{}"));
+        }
+        cases.push(raw_case(method, path, None, b"{}"));
+        // Unknown fields.
+        cases.push(json_case(method, path, json!({"unexpected": 1})));
+        // Huge and deeply nested bodies.
+        let huge = format!(r#"{{"login":"{}"}}"#, "x".repeat(65 * 1024));
+        cases.push(raw_case(method, path, Some("application/json"), huge.as_bytes()));
+        let nested = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
+        cases.push(raw_case(method, path, Some("application/json"), nested.as_bytes()));
+    }
+
+    // Identifiers: too short, too long, odd characters.
+    let long = "x".repeat(129);
+    let very_long = "y".repeat(10_000);
+    for id in BAD_IDENTIFIERS.iter().copied().chain([long.as_str(), very_long.as_str()]) {
+        cases.push(json_case("POST", "/register", json!({"login": id})));
+        cases.push(json_case("POST", "/send_message", json!({"recipient": id, "message": "hi"})));
+        cases.push(json_case("PUT", "/fetch_new_messages", json!({"sender": id})));
+        cases.push(json_case("PUT", "/fetch_messages", json!({"recipient": id})));
+        cases.push(json_case(
+            "DELETE",
+            "/delete_message",
+            json!({"sender": id, "recipient": a, "timestamp": "2026-01-01T00:00:00Z"}),
+        ));
+    }
+
+    // Wrong types.
+    for wrong in [json!(5), json!(true), json!(["x"]), json!({"x": 1}), json!(1.5)] {
+        cases.push(json_case("POST", "/register", json!({"login": wrong})));
+        cases.push(json_case("POST", "/login", json!({"login": a, "password": wrong})));
+        cases.push(json_case("POST", "/send_message", json!({"recipient": b, "message": wrong})));
+        if !wrong.is_i64() {
+            cases.push(json_case("PUT", "/fetch_messages", json!({"start": wrong})));
+        }
+        cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": wrong})));
+    }
+
+    // Missing fields.
+    cases.push(json_case("POST", "/register", json!({})));
+    cases.push(json_case("POST", "/login", json!({"login": a})));
+    cases.push(json_case("POST", "/login", json!({"password": "whatever-1"})));
+    cases.push(json_case("POST", "/send_message", json!({"recipient": b})));
+    cases.push(json_case("POST", "/send_message", json!({"message": "to nobody"})));
+    cases.push(json_case("DELETE", "/delete_message", json!({"sender": b, "recipient": a})));
+    cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "timestamps": []})));
+
+    // Numbers out of range.
+    for limit in [
+        json!(0),
+        json!(-1),
+        json!(1001),
+        json!(1e9),
+        json!(9_223_372_036_854_775_807u64),
+        json!(18_446_744_073_709_551_615u64),
+    ] {
+        cases.push(json_case("PUT", "/fetch_new_messages", json!({"limit": limit})));
+        cases.push(json_case("PUT", "/fetch_messages", json!({"limit": limit})));
+    }
+    for (start, stop) in [(0, 1001), (-1001, 0), (-2000, -500), (5, 2000)] {
+        let stop = if stop == 0 { json!(null) } else { json!(stop) };
+        cases.push(json_case("PUT", "/fetch_messages", json!({"start": start, "stop": stop})));
+    }
+    cases.push(json_case("PUT", "/fetch_messages", json!({"start": 0, "limit": 5})));
+    cases.push(json_case("PUT", "/fetch_messages", json!({"start": 0, "next": "x"})));
+    cases.push(json_case(
+        "PUT",
+        "/fetch_messages",
+        json!({"period_start": "2026-01-01T00:00:00Z", "next": "bm90IGEgdG9rZW4"}),
+    ));
+
+    // Timestamps.
+    for stamp in BAD_TIMESTAMPS {
+        cases.push(json_case("PUT", "/fetch_messages", json!({"period_start": stamp})));
+        cases.push(json_case("PUT", "/fetch_messages", json!({"period_end": stamp})));
+        cases.push(json_case("DELETE", "/delete_message", json!({"sender": b, "recipient": a, "timestamp": stamp})));
+        cases.push(json_case(
+            "DELETE",
+            "/delete_messages",
+            json!({"sender": b, "recipient": a, "timestamps": [stamp]}),
+        ));
+    }
+    cases.push(json_case(
+        "PUT",
+        "/fetch_messages",
+        json!({"period_start": "2026-02-01T00:00:00Z", "period_end": "2026-01-01T00:00:00Z"}),
+    ));
+    let too_many: Vec<String> = (0..101).map(|i| format!("2026-01-01T00:00:{:02}.{i:06}Z", i % 60)).collect();
+    cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": too_many})));
+    cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": []})));
+
+    // Message text: empty, too long, control characters.
+    for text in [
+        String::new(),
+        "x".repeat(4097),
+        "é".repeat(4097),
+        "bell\u{7}".into(),
+        "esc\u{1b}[31m".into(),
+        "nul\u{0}".into(),
+    ] {
+        cases.push(json_case("POST", "/send_message", json!({"recipient": b, "message": text})));
+    }
+    // Passwords out of range.
+    for password in ["short", &"p".repeat(1025)] {
+        cases.push(json_case("POST", "/register", json!({"login": "corpus-newcomer", "password": password})));
+    }
+    // Idempotency keys out of range.
+    for key in ["k".repeat(129), " ".into(), "tab\tkey".into()] {
+        let mut case = json_case("POST", "/send_message", json!({"recipient": b, "message": "keyed"}));
+        case.headers.push(("idempotency-key", key));
+        cases.push(case);
+    }
+    cases
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_4xx_json_and_change_nothing() {
+    let api = Api::from_env();
+    let alice = api.register("corpus-alice").await;
+    let bob = api.register("corpus-bob").await;
+    let sent = api.send(&bob, &alice.login, "before the corpus").await;
+    assert_eq!(sent.status, 201);
+    let table = stack_table();
+    let before = table_snapshot(&table).await;
+
+    let cases = corpus(&alice, &bob);
+    assert!(cases.len() >= 150, "{} cases", cases.len());
+    let mut by_status = std::collections::BTreeMap::new();
+    for case in &cases {
+        let authorization = format!("Bearer {}", alice.token);
+        let mut headers: Vec<(&str, &str)> = vec![("authorization", authorization.as_str())];
+        if let Some(content_type) = case.content_type {
+            headers.push(("content-type", content_type));
+        }
+        headers.extend(case.headers.iter().map(|(name, value)| (*name, value.as_str())));
+        let reply = api.send_raw(case.method, case.path, &headers, case.body.clone()).await;
+        let shown = String::from_utf8_lossy(&case.body[..case.body.len().min(120)]).into_owned();
+        assert!(
+            (400..500).contains(&reply.status),
+            "{} {} {shown}: {} {:?}",
+            case.method,
+            case.path,
+            reply.status,
+            reply.body
+        );
+        let error = reply.body["error"].as_str().unwrap_or_default();
+        assert!(
+            error.len() >= 10,
+            "{} {} {shown}: an error a developer can act on: {:?}",
+            case.method,
+            case.path,
+            reply.body
+        );
+        *by_status.entry(reply.status).or_insert(0) += 1;
+    }
+    eprintln!("{} bad requests: {by_status:?}", cases.len());
+    assert_eq!(table_snapshot(&table).await, before, "the corpus changed the table");
+}

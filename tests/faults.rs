@@ -1,0 +1,217 @@
+//! DynamoDB failing under the handlers: unreachable, stalled, losing the
+//! answer of a committed transaction, cancelling transactions with
+//! conflicts, and going away mid-run. Every failure must be a 503 JSON with
+//! Retry-After well inside the function's 10 s timeout, and the data must
+//! stay consistent: no duplicate or lost message, no counter that disagrees.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use messenger_tests::events::{dispatch, event_files, function_of, EXPECTED};
+use messenger_tests::faults::{Fault, FaultProxy};
+use messenger_tests::local::{app_at, assert_mailbox_consistent, demo_app_via};
+use serde_json::{json, Value};
+use shared::model::Identifier;
+use shared::store::MailboxRange;
+use shared::App;
+
+/// The function timeout of template.yaml, less a margin for the runtime.
+const WITHIN: Duration = Duration::from_secs(9);
+
+fn request(function: &str, token: &str, body: Value) -> lambda_http::Request {
+    let method = match function {
+        "send_message" => "POST",
+        "fetch_new_messages" => "PUT",
+        _ => panic!("no request builder for {function}"),
+    };
+    lambda_http::http::Request::builder()
+        .method(method)
+        .uri(format!("/{function}"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::from(body.to_string()))
+        .expect("request")
+}
+
+async fn call(app: &App, function: &str, token: &str, body: Value) -> (u16, Value) {
+    let response = dispatch(function, app, request(function, token, body)).await;
+    let status = response.status().as_u16();
+    (status, serde_json::from_slice(response.body().as_ref()).expect("JSON"))
+}
+
+/// Every sample event, at once, against `app`: each must answer 503 JSON
+/// with Retry-After, inside the function timeout.
+async fn every_event_is_unavailable(app: &App) {
+    let files = event_files();
+    let calls = EXPECTED.iter().map(|(event, _)| {
+        let request = lambda_http::request::from_str(&files[*event]).expect("event");
+        async move {
+            let started = Instant::now();
+            let response = dispatch(function_of(event), app, request).await;
+            (event, started.elapsed(), response)
+        }
+    });
+    for (event, elapsed, response) in join_all(calls).await {
+        if *event == "send_message-no-token" {
+            // Refused before any database call.
+            assert_eq!(response.status(), 401);
+            continue;
+        }
+        assert_eq!(response.status(), 503, "{event}");
+        assert_eq!(response.headers()["retry-after"], "1", "{event}");
+        let body: Value = serde_json::from_slice(response.body().as_ref()).expect("JSON");
+        assert!(body["error"].as_str().unwrap().contains("retry"), "{event}: {body}");
+        assert!(elapsed < WITHIN, "{event} took {elapsed:?}");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_dynamodb_gets_503_with_retry_after_on_every_endpoint() {
+    // Nothing listens on port 9 of the loopback interface.
+    let app = app_at(Some("http://127.0.0.1:9"), "unreachable").await;
+    every_event_is_unavailable(&app).await;
+}
+
+#[tokio::test]
+async fn stalled_dynamodb_gets_503_inside_the_function_timeout() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("stalled", Some(&proxy.url)).await;
+    proxy.set(Fault::Stall);
+    every_event_is_unavailable(&app).await;
+}
+
+fn alice() -> Identifier {
+    Identifier::parse("login", "alice").unwrap()
+}
+
+fn bob() -> Identifier {
+    Identifier::parse("login", "bob").unwrap()
+}
+
+async fn mailbox_texts(app: &App, recipient: &Identifier) -> Vec<String> {
+    let range = MailboxRange { recipient, sender: None, from: None, to: None };
+    app.store.read_mailbox(range, false, usize::MAX).await.unwrap().into_iter().map(|m| m.message).collect()
+}
+
+#[tokio::test]
+async fn a_lost_answer_after_commit_neither_duplicates_nor_loses() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("lost-answer", Some(&proxy.url)).await;
+
+    proxy.set(Fault::LoseTransactAnswers(1));
+    let before = proxy.transacts_seen();
+    let (status, body) =
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "once"})).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(proxy.transacts_seen() >= before + 2, "the transaction was sent again");
+    let texts = mailbox_texts(&app, &bob()).await;
+    assert_eq!(texts.iter().filter(|t| *t == "once").count(), 1, "stored exactly once: {texts:?}");
+
+    proxy.set(Fault::LoseTransactAnswers(1));
+    let (status, body) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2, "the batch is not lost: {body}");
+    let (_, again) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert_eq!(again["messages"], json!([]), "and not delivered twice");
+    assert_mailbox_consistent(&app.store, &alice()).await;
+    assert_mailbox_consistent(&app.store, &bob()).await;
+}
+
+#[tokio::test]
+async fn transaction_conflicts_are_retried_and_persistent_ones_change_nothing() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("conflicts", Some(&proxy.url)).await;
+
+    proxy.set(Fault::CancelTransacts { n: 3, reason: "TransactionConflict" });
+    let (status, _) =
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "retried"})).await;
+    assert_eq!(status, 201);
+    proxy.set(Fault::CancelTransacts { n: 3, reason: "TransactionConflict" });
+    let (status, body) = call(&app, "fetch_new_messages", "demo-token-bob", json!({})).await;
+    assert_eq!(status, 200);
+    let texts: Vec<&str> =
+        body["messages"].as_array().unwrap().iter().map(|m| m["message"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["Noon is fine.", "retried"]);
+
+    proxy.set(Fault::CancelTransacts { n: 1000, reason: "TransactionConflict" });
+    let (status, body) =
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "never"})).await;
+    assert_eq!(status, 503, "{body}");
+    let (status, _) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert_eq!(status, 503);
+    proxy.set(Fault::None);
+    assert!(!mailbox_texts(&app, &bob()).await.contains(&"never".to_owned()), "a 503 send stored nothing");
+    let (_, body) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2, "a 503 fetch consumed nothing");
+    assert_mailbox_consistent(&app.store, &alice()).await;
+    assert_mailbox_consistent(&app.store, &bob()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_going_away_mid_run_leaves_consistent_data() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("mid-run", Some(&proxy.url)).await;
+    let outage = {
+        let proxy = proxy.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            proxy.set(Fault::Refuse);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            proxy.set(Fault::None);
+        }
+    };
+    let sends = (0..60).map(|i| {
+        let app = &app;
+        async move {
+            tokio::time::sleep(Duration::from_millis(i * 25)).await;
+            let text = format!("burst {i}");
+            let (status, _) =
+                call(app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": text})).await;
+            assert!(status == 201 || status == 503, "{status}");
+            (text, status)
+        }
+    });
+    let fetches = (0..30).map(|i| {
+        let app = &app;
+        async move {
+            tokio::time::sleep(Duration::from_millis(i * 50)).await;
+            let key = format!("fetch-{i}");
+            let mut request = request("fetch_new_messages", "demo-token-bob", json!({"limit": 7}));
+            request.headers_mut().insert("idempotency-key", key.parse().unwrap());
+            let response = dispatch("fetch_new_messages", app, request).await;
+            let status = response.status().as_u16();
+            assert!(status == 200 || status == 503, "{status}");
+            let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+            body["messages"].as_array().cloned().unwrap_or_default()
+        }
+    });
+    let (sent, fetched, ()) = tokio::join!(join_all(sends), join_all(fetches), outage);
+    let refused = sent.iter().filter(|(_, status)| *status == 503).count();
+    assert!(refused > 0, "the outage hit some sends");
+    assert!(refused < sent.len(), "the others went through");
+
+    // Drain what is left, then every acknowledged message must have been
+    // fetched exactly once.
+    let (status, rest) = call(&app, "fetch_new_messages", "demo-token-bob", json!({"limit": 1000})).await;
+    assert_eq!(status, 200);
+    let mut delivered: Vec<String> = fetched
+        .iter()
+        .flatten()
+        .chain(rest["messages"].as_array().unwrap())
+        .map(|m| m["message"].as_str().unwrap().to_owned())
+        .collect();
+    let total = delivered.len();
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), total, "no message fetched twice");
+    let stored = mailbox_texts(&app, &bob()).await;
+    for (text, status) in &sent {
+        let copies = stored.iter().filter(|t| *t == text).count();
+        if *status == 201 {
+            assert_eq!(copies, 1, "{text} was acknowledged");
+            assert!(delivered.contains(text), "{text} was never fetched");
+        }
+        assert!(copies <= 1, "{text} stored twice");
+    }
+    assert_mailbox_consistent(&app.store, &bob()).await;
+}

@@ -1,0 +1,161 @@
+//! A fault-injecting HTTP proxy in front of DynamoDB Local: it passes
+//! requests through, or refuses connections, stalls, loses the answer of a
+//! transaction after it committed, or cancels transactions with a reason
+//! DynamoDB Local never produces by itself (TransactionConflict).
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Pass everything through.
+    None,
+    /// Close every connection at once.
+    Refuse,
+    /// Accept requests and never answer.
+    Stall,
+    /// Let the next `n` transactions commit, then drop their answers.
+    LoseTransactAnswers(u32),
+    /// Answer the next `n` transactions with a cancellation for `reason`
+    /// on every item, without forwarding them.
+    CancelTransacts { n: u32, reason: &'static str },
+}
+
+#[derive(Clone)]
+pub struct FaultProxy {
+    pub url: String,
+    fault: Arc<Mutex<Fault>>,
+    transacts_seen: Arc<Mutex<u32>>,
+}
+
+type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+impl FaultProxy {
+    /// Starts the proxy on a free loopback port in front of `upstream`
+    /// (e.g. `http://127.0.0.1:8000`).
+    pub async fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let proxy = Self { url, fault: Arc::new(Mutex::new(Fault::None)), transacts_seen: Arc::default() };
+        let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let state = proxy.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                if state.fault() == Fault::Refuse {
+                    drop(stream);
+                    continue;
+                }
+                let (state, client, upstream) = (state.clone(), client.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let (state, client, upstream) = (state.clone(), client.clone(), upstream.clone());
+                        async move { state.handle(request, &client, &upstream).await }
+                    });
+                    // A connection aborted on purpose ends here.
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        proxy
+    }
+
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().expect("fault lock") = fault;
+    }
+
+    pub fn fault(&self) -> Fault {
+        self.fault.lock().expect("fault lock").clone()
+    }
+
+    /// How many TransactWriteItems requests reached the proxy.
+    pub fn transacts_seen(&self) -> u32 {
+        *self.transacts_seen.lock().expect("counter lock")
+    }
+
+    async fn handle(
+        &self,
+        request: Request<Incoming>,
+        client: &Upstream,
+        upstream: &str,
+    ) -> Result<Response<Full<Bytes>>, std::io::Error> {
+        let aborted = || std::io::Error::other("connection aborted by the fault proxy");
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map_err(|_| aborted())?.to_bytes();
+        let is_transact = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|target| target.ends_with(".TransactWriteItems"));
+        if is_transact {
+            *self.transacts_seen.lock().expect("counter lock") += 1;
+        }
+        enum Action {
+            Forward { lose_answer: bool },
+            Abort,
+            Stall,
+            Cancel(&'static str),
+        }
+        let action = match &mut *self.fault.lock().expect("fault lock") {
+            Fault::Refuse => Action::Abort,
+            Fault::Stall => Action::Stall,
+            Fault::LoseTransactAnswers(n) if is_transact && *n > 0 => {
+                *n -= 1;
+                Action::Forward { lose_answer: true }
+            }
+            Fault::CancelTransacts { n, reason } if is_transact && *n > 0 => {
+                *n -= 1;
+                Action::Cancel(reason)
+            }
+            _ => Action::Forward { lose_answer: false },
+        };
+        let lose_answer = match action {
+            Action::Abort => return Err(aborted()),
+            Action::Stall => std::future::pending().await,
+            Action::Cancel(reason) => return Ok(cancellation(&body, reason)),
+            Action::Forward { lose_answer } => lose_answer,
+        };
+        let mut forward = Request::builder().method(parts.method).uri(format!("{upstream}{}", parts.uri));
+        for (name, value) in &parts.headers {
+            forward = forward.header(name, value);
+        }
+        let forward = forward.body(Full::new(body)).map_err(|_| aborted())?;
+        let response = client.request(forward).await.map_err(|_| aborted())?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|_| aborted())?.to_bytes();
+        if lose_answer {
+            return Err(aborted());
+        }
+        Ok(Response::from_parts(parts, Full::new(body)))
+    }
+}
+
+/// DynamoDB's answer to a cancelled transaction: one reason per item.
+fn cancellation(request_body: &[u8], reason: &str) -> Response<Full<Bytes>> {
+    let request: Value = serde_json::from_slice(request_body).unwrap_or_default();
+    let items = request["TransactItems"].as_array().map_or(1, Vec::len);
+    let reasons: Vec<Value> =
+        (0..items).map(|_| json!({"Code": reason, "Message": "injected by the fault proxy"})).collect();
+    let body = json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]"),
+        "CancellationReasons": reasons,
+    });
+    Response::builder()
+        .status(400)
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amzn-requestid", "fault-proxy")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("static response")
+}
