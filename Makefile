@@ -1,4 +1,4 @@
-.PHONY: dev test lint sam tools clean-tools
+.PHONY: dev test lint sam fuzz tools clean-tools
 
 # Runs the whole API locally: DynamoDB Local + every route on http://127.0.0.1:9000.
 dev:
@@ -17,6 +17,11 @@ lint:
 # (aws-sam-cli from PyPI into .tools/venv; no Docker or AWS account needed).
 sam:
 	bash scripts/sam.sh
+
+# Fuzzes request parsing and validation for FUZZ_SECONDS (default 60) with
+# cargo fuzz on nightly Rust.
+fuzz:
+	bash scripts/fuzz.sh
 
 # Installs cargo-lambda and DynamoDB Local into .tools/ (done by dev and test too).
 tools:

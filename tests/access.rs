@@ -5,6 +5,7 @@
 
 use messenger_tests::api::{Api, Reply, User};
 use messenger_tests::local::{app_at, stack_table};
+use messenger_tests::template::protected_routes;
 use serde_json::{json, Value};
 use shared::auth::token_hash;
 use shared::model::{Identifier, Timestamp};
@@ -29,16 +30,6 @@ const CREDENTIALS: [Credential; 7] = [
     Credential::Revoked,
     Credential::Unrelated,
     Credential::OtherParty,
-];
-
-const ENDPOINTS: [(&str, &str); 7] = [
-    ("POST", "/logout"),
-    ("POST", "/send_message"),
-    ("PUT", "/fetch_new_messages"),
-    ("PUT", "/fetch_messages"),
-    ("DELETE", "/delete_message"),
-    ("DELETE", "/delete_messages"),
-    ("GET", "/conversations"),
 ];
 
 struct World {
@@ -135,7 +126,10 @@ async fn every_endpoint_against_every_credential() {
 
     let mut cells = 0;
     let mut deleted = 0;
-    for (method, path) in ENDPOINTS {
+    let endpoints = protected_routes();
+    assert_eq!(endpoints.len(), 7);
+    for (method, path) in &endpoints {
+        let (method, path) = (method.as_str(), path.as_str());
         for (cell, credential) in CREDENTIALS.into_iter().enumerate() {
             let reply = call_cell(&world, method, path, credential, cell).await;
             let expected = expected_status(path, credential);

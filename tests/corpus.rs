@@ -6,36 +6,25 @@
 
 use messenger_tests::api::{Api, User};
 use messenger_tests::local::{stack_table, table_snapshot};
+use messenger_tests::template::routes;
 use serde_json::{json, Value};
 
 /// One bad request: method, path, headers beyond the token, raw body.
 struct Case {
-    method: &'static str,
-    path: &'static str,
+    method: String,
+    path: String,
     content_type: Option<&'static str>,
     body: Vec<u8>,
     headers: Vec<(&'static str, String)>,
 }
 
-fn json_case(method: &'static str, path: &'static str, body: Value) -> Case {
-    Case { method, path, content_type: Some("application/json"), body: body.to_string().into_bytes(), headers: vec![] }
+fn json_case(method: &str, path: &str, body: Value) -> Case {
+    raw_case(method, path, Some("application/json"), body.to_string().as_bytes())
 }
 
-fn raw_case(method: &'static str, path: &'static str, content_type: Option<&'static str>, body: &[u8]) -> Case {
-    Case { method, path, content_type, body: body.to_vec(), headers: vec![] }
+fn raw_case(method: &str, path: &str, content_type: Option<&'static str>, body: &[u8]) -> Case {
+    Case { method: method.into(), path: path.into(), content_type, body: body.to_vec(), headers: vec![] }
 }
-
-const ROUTES: [(&str, &str); 9] = [
-    ("POST", "/register"),
-    ("POST", "/login"),
-    ("POST", "/logout"),
-    ("POST", "/send_message"),
-    ("PUT", "/fetch_new_messages"),
-    ("PUT", "/fetch_messages"),
-    ("DELETE", "/delete_message"),
-    ("DELETE", "/delete_messages"),
-    ("GET", "/conversations"),
-];
 
 const BAD_IDENTIFIERS: [&str; 9] =
     ["ab", "", "has space", "tab\there", "nul\u{0}byte", "ålice", "<script>", "a#b", "../../etc/passwd"];
@@ -58,7 +47,8 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
     let mut cases = Vec::new();
 
     // Broken JSON and non-objects, on every route.
-    for (method, path) in ROUTES {
+    for (method, path) in routes() {
+        let (method, path) = (method.as_str(), path.as_str());
         // (Bodies that are not UTF-8 are left to the unit tests of
         // shared/src/http.rs: `cargo lambda watch` answers them with its own
         // 500 before any function runs, where API Gateway would pass them on
@@ -203,7 +193,7 @@ async fn bad_requests_get_clear_4xx_json_and_change_nothing() {
             headers.push(("content-type", content_type));
         }
         headers.extend(case.headers.iter().map(|(name, value)| (*name, value.as_str())));
-        let reply = api.send_raw(case.method, case.path, &headers, case.body.clone()).await;
+        let reply = api.send_raw(&case.method, &case.path, &headers, case.body.clone()).await;
         let shown = String::from_utf8_lossy(&case.body[..case.body.len().min(120)]).into_owned();
         assert!(
             (400..500).contains(&reply.status),

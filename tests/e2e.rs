@@ -3,6 +3,7 @@
 //! the suite runs unchanged against `cargo lambda watch` or a deployed API.
 
 use messenger_tests::api::{unique_login, Api, User};
+use messenger_tests::template::protected_routes;
 use serde_json::{json, Value};
 
 fn api() -> Api {
@@ -121,16 +122,8 @@ async fn logout_revokes_only_the_presented_token() {
 #[tokio::test]
 async fn every_protected_endpoint_needs_a_valid_token() {
     let api = api();
-    let routes = [
-        ("POST", "/logout"),
-        ("POST", "/send_message"),
-        ("PUT", "/fetch_new_messages"),
-        ("PUT", "/fetch_messages"),
-        ("DELETE", "/delete_message"),
-        ("DELETE", "/delete_messages"),
-        ("GET", "/conversations"),
-    ];
-    for (method, path) in routes {
+    for (method, path) in protected_routes() {
+        let (method, path) = (method.as_str(), path.as_str());
         let none = api.call(method, path, None, Some(json!({}))).await;
         assert_eq!(none.status, 401, "{path} without token");
         let unknown = api.call(method, path, Some("not-a-token-we-issued"), Some(json!({}))).await;

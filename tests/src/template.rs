@@ -74,3 +74,16 @@ pub fn table_properties() -> Value {
     assert_eq!(tables.len(), 1, "the template defines one table");
     tables[0]["Properties"].clone()
 }
+
+/// The routes that need no token.
+pub const OPEN_PATHS: [&str; 2] = ["/register", "/login"];
+
+/// (METHOD, path) of every deployed route.
+pub fn routes() -> Vec<(String, String)> {
+    template_routes().into_iter().map(|route| (route.method, route.path)).collect()
+}
+
+/// (METHOD, path) of every route that needs a token.
+pub fn protected_routes() -> Vec<(String, String)> {
+    routes().into_iter().filter(|(_, path)| !OPEN_PATHS.contains(&path.as_str())).collect()
+}

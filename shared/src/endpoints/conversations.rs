@@ -5,15 +5,15 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::NoFields;
+use super::{parse_no_fields, NoFields};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::http::{json_body, json_response};
+use crate::http::json_response;
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let NoFields {} = json_body(&request)?;
+    let NoFields {} = parse_no_fields(&request)?;
     let mut pairs = app.store.pairs(&caller.login).await?;
     pairs.sort_by(|a, b| b.last_message_at.cmp(&a.last_message_at).then_with(|| a.sender.cmp(&b.sender)));
     let rows: Vec<_> = pairs

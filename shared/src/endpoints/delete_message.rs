@@ -20,12 +20,28 @@ struct DeleteRequest {
     timestamp: String,
 }
 
+/// A delete_message request whose shape and values are checked.
+#[derive(Debug)]
+pub struct DeleteInput {
+    pub sender: Identifier,
+    pub recipient: Identifier,
+    pub timestamp: Timestamp,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database.
+pub fn parse(request: &Request) -> Result<DeleteInput, ApiError> {
+    let body: DeleteRequest = json_body(request)?;
+    Ok(DeleteInput {
+        sender: Identifier::parse("sender", &body.sender)?,
+        recipient: Identifier::parse("recipient", &body.recipient)?,
+        timestamp: Timestamp::parse("timestamp", &body.timestamp)?,
+    })
+}
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let body: DeleteRequest = json_body(&request)?;
-    let sender = Identifier::parse("sender", &body.sender)?;
-    let recipient = Identifier::parse("recipient", &body.recipient)?;
-    let timestamp = Timestamp::parse("timestamp", &body.timestamp)?;
+    let DeleteInput { sender, recipient, timestamp } = parse(&request)?;
     require_party(&caller.login, &sender, &recipient)?;
     let outcome = app.store.delete_messages(&recipient, &sender, &[timestamp]).await?;
     if outcome.deleted.is_empty() {

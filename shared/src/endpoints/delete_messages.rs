@@ -25,9 +25,19 @@ struct DeleteManyRequest {
     timestamps: Vec<String>,
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, &request).await?;
-    let body: DeleteManyRequest = json_body(&request)?;
+/// A delete_messages request whose shape and values are checked: each
+/// distinct instant once, with the text first sent for it.
+#[derive(Debug)]
+pub struct DeleteManyInput {
+    pub sender: Identifier,
+    pub recipient: Identifier,
+    pub requested: Vec<(Timestamp, String)>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database.
+pub fn parse(request: &Request) -> Result<DeleteManyInput, ApiError> {
+    let body: DeleteManyRequest = json_body(request)?;
     let sender = Identifier::parse("sender", &body.sender)?;
     let recipient = Identifier::parse("recipient", &body.recipient)?;
     if !(1..=MAX_TIMESTAMPS).contains(&body.timestamps.len()) {
@@ -36,22 +46,27 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             body.timestamps.len()
         )));
     }
-    // Each distinct instant once, remembered with the text first sent for it.
     let mut seen = HashSet::new();
     let mut requested = Vec::new();
-    for (index, text) in body.timestamps.iter().enumerate() {
-        let timestamp = Timestamp::parse(&format!("timestamps[{index}]"), text)?;
+    for (index, text) in body.timestamps.into_iter().enumerate() {
+        let timestamp = Timestamp::parse(&format!("timestamps[{index}]"), &text)?;
         if seen.insert(timestamp) {
             requested.push((timestamp, text));
         }
     }
+    Ok(DeleteManyInput { sender, recipient, requested })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let DeleteManyInput { sender, recipient, requested } = parse(&request)?;
     require_party(&caller.login, &sender, &recipient)?;
 
     let instants: Vec<Timestamp> = requested.iter().map(|(timestamp, _)| *timestamp).collect();
     let outcome = app.store.delete_messages(&recipient, &sender, &instants).await?;
     let deleted: HashSet<Timestamp> = outcome.deleted.into_iter().collect();
     let not_found: Vec<&String> =
-        requested.iter().filter(|(timestamp, _)| !deleted.contains(timestamp)).map(|(_, text)| *text).collect();
+        requested.iter().filter(|(timestamp, _)| !deleted.contains(timestamp)).map(|(_, text)| text).collect();
     Ok(json_response(
         StatusCode::CREATED,
         &json!({"OK": "messages deleted", "deleted": deleted.len(), "not_found": not_found}),

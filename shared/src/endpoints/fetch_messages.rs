@@ -164,13 +164,24 @@ async fn read_slice(
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, &request).await?;
-    let body: FetchRequest = json_body(&request)?;
-    let recipient = match body.recipient.as_deref() {
-        Some(recipient) => Identifier::parse("recipient", recipient)?,
-        None => caller.login.clone(),
-    };
+/// A fetch_messages request whose shape and values are checked.
+#[derive(Debug)]
+pub struct FetchInput {
+    pub recipient: Option<Identifier>,
+    pub sender: Option<Identifier>,
+    pub period_start: Option<Timestamp>,
+    pub period_end: Option<Timestamp>,
+    /// `start` and `stop` when the request slices.
+    pub slice: Option<(i64, Option<i64>)>,
+    pub limit: usize,
+    pub next: Option<String>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database; `next` is checked against the query once the caller is known.
+pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
+    let body: FetchRequest = json_body(request)?;
+    let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
     let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
     let period_start = body.period_start.as_deref().map(|t| Timestamp::parse("period_start", t)).transpose()?;
     let period_end = body.period_end.as_deref().map(|t| Timestamp::parse("period_end", t)).transpose()?;
@@ -187,13 +198,19 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         return Err(ApiError::bad_request("limit does not apply to start/stop slices, which select positions"));
     }
     let limit = page_limit(body.limit)?;
-    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
-    let after = body.next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
     let slice = slicing.then(|| (body.start.unwrap_or(0), body.stop));
-    let plan = slice.map(|(start, stop)| plan_slice(start, stop));
-    if let Some(plan) = &plan {
-        check_slice(plan)?;
+    if let Some((start, stop)) = slice {
+        check_slice(&plan_slice(start, stop))?;
     }
+    Ok(FetchInput { recipient, sender, period_start, period_end, slice, limit, next: body.next })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let FetchInput { recipient, sender, period_start, period_end, slice, limit, next } = parse(&request)?;
+    let recipient = recipient.unwrap_or_else(|| caller.login.clone());
+    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
+    let after = next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
     if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
         return Err(ApiError::Forbidden(format!(
             "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
@@ -201,8 +218,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         )));
     }
 
-    let (messages, next) = if let (Some(plan), Some(slice)) = (plan, slice) {
-        (read_slice(app, range, plan, slice).await?, None)
+    let (messages, next) = if let Some((start, stop)) = slice {
+        (read_slice(app, range, plan_slice(start, stop), (start, stop)).await?, None)
     } else if period_start.is_some() || period_end.is_some() || after.is_some() {
         let from = match after {
             Some(after) => Some(period_start.map_or(after.next(), |start| start.max(after.next()))),

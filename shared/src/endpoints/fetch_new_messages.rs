@@ -27,13 +27,29 @@ fn batch_response(batch: &FetchedBatch) -> Response<Body> {
     json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more}))
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, &request).await?;
-    let key = idempotency_key(request.headers())?;
-    let body: FetchNewRequest = json_body(&request)?;
+/// A fetch_new_messages request whose shape and values are checked.
+#[derive(Debug)]
+pub struct FetchNewInput {
+    pub recipient: Option<Identifier>,
+    pub sender: Option<Identifier>,
+    pub limit: usize,
+    pub idempotency_key: Option<String>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database.
+pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
+    let idempotency_key = idempotency_key(request.headers())?;
+    let body: FetchNewRequest = json_body(request)?;
     let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
     let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
     let limit = page_limit(body.limit)?;
+    Ok(FetchNewInput { recipient, sender, limit, idempotency_key })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let FetchNewInput { recipient, sender, limit, idempotency_key } = parse(&request)?;
     if recipient.is_some_and(|recipient| recipient != caller.login) {
         return Err(ApiError::Forbidden(format!(
             "only the recipient fetches new messages: you are logged in as {}",
@@ -41,7 +57,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         )));
     }
 
-    let claim = key.map(|key| {
+    let claim = idempotency_key.map(|key| {
         let normalised = json!({"sender": sender, "limit": limit}).to_string();
         IdempotencyClaim::new("fetch_new_messages", &caller.login, &key, &normalised)
     });

@@ -13,13 +13,19 @@ use crate::model::Identifier;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginRequest {
+pub struct LoginRequest {
     login: String,
     password: String,
 }
 
+/// A login request: its shape is checked, its values are the credentials'
+/// business.
+pub fn parse(request: &Request) -> Result<LoginRequest, ApiError> {
+    json_body(request)
+}
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let body: LoginRequest = json_body(&request)?;
+    let body = parse(&request)?;
     // A login that could not exist gets the same answer as a wrong password,
     // so the response never tells which logins exist.
     let user = match Identifier::parse("login", &body.login) {

@@ -4,15 +4,15 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::NoFields;
+use super::{parse_no_fields, NoFields};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::http::{json_body, json_response};
+use crate::http::json_response;
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let NoFields {} = json_body(&request)?;
+    let NoFields {} = parse_no_fields(&request)?;
     app.store.delete_token(&caller.token_hash).await?;
     Ok(json_response(StatusCode::OK, &json!({"OK": "logged out"})))
 }

@@ -11,10 +11,12 @@ pub mod logout;
 pub mod register;
 pub mod send_message;
 
+use lambda_http::Request;
 use serde::Deserialize;
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::http::json_body;
 use crate::model::Identifier;
 use crate::store::IdempotencyClaim;
 
@@ -25,7 +27,12 @@ const IDEMPOTENCY_ROUNDS: usize = 3;
 /// The body of endpoints that take none: absent, or `{}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoFields {}
+pub struct NoFields {}
+
+/// Checks that a request to an endpoint without fields carries none.
+pub fn parse_no_fields(request: &Request) -> Result<NoFields, ApiError> {
+    json_body(request)
+}
 
 /// The recorded result for a claim's key, if one is recorded; a 409 when
 /// the key was used for a different request.

@@ -19,16 +19,27 @@ struct RegisterRequest {
     password: Option<String>,
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let body: RegisterRequest = json_body(&request)?;
+/// A register request whose shape and values are checked.
+#[derive(Debug)]
+pub struct RegisterInput {
+    pub login: Identifier,
+    pub password: Option<String>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database.
+pub fn parse(request: &Request) -> Result<RegisterInput, ApiError> {
+    let body: RegisterRequest = json_body(request)?;
     let login = Identifier::parse("login", &body.login)?;
-    let password_hash = match body.password.as_deref() {
-        Some(password) => {
-            validate_password(password)?;
-            Some(hash_password(password)?)
-        }
-        None => None,
-    };
+    if let Some(password) = &body.password {
+        validate_password(password)?;
+    }
+    Ok(RegisterInput { login, password: body.password })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let RegisterInput { login, password } = parse(&request)?;
+    let password_hash = password.as_deref().map(hash_password).transpose()?;
     let issued = issue_token(&login, app.config.token_ttl_seconds);
     let user = UserRecord { login: login.clone(), password_hash };
     if !app.store.create_user(&user, &issued.record).await? {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{recorded_result, IDEMPOTENCY_ROUNDS};
-use crate::app::App;
+use crate::app::{App, Config};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
@@ -27,19 +27,35 @@ fn sent(timestamp: &str) -> Response<Body> {
     json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp}))
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = authenticate(app, &request).await?;
-    let key = idempotency_key(request.headers())?;
-    let body: SendRequest = json_body(&request)?;
+/// A send_message request whose shape and values are checked.
+#[derive(Debug)]
+pub struct SendInput {
+    pub sender: Option<Identifier>,
+    pub recipient: Identifier,
+    pub message: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database.
+pub fn parse(request: &Request, config: &Config) -> Result<SendInput, ApiError> {
+    let idempotency_key = idempotency_key(request.headers())?;
+    let body: SendRequest = json_body(request)?;
     let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
     let recipient = Identifier::parse("recipient", &body.recipient)?;
-    validate_message_text(&body.message, app.config.max_message_chars)?;
+    validate_message_text(&body.message, config.max_message_chars)?;
+    Ok(SendInput { sender, recipient, message: body.message, idempotency_key })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let SendInput { sender, recipient, message, idempotency_key } = parse(&request, &app.config)?;
     if sender.is_some_and(|sender| sender != caller.login) {
         return Err(ApiError::Forbidden(format!("sender must be the caller: you are logged in as {}", caller.login)));
     }
 
-    let claim = key.map(|key| {
-        let normalised = json!({"recipient": recipient, "message": body.message}).to_string();
+    let claim = idempotency_key.map(|key| {
+        let normalised = json!({"recipient": recipient, "message": message}).to_string();
         IdempotencyClaim::new("send_message", &caller.login, &key, &normalised)
     });
     for _ in 0..IDEMPOTENCY_ROUNDS {
@@ -48,7 +64,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
                 return Ok(sent(&timestamp));
             }
         }
-        match app.store.send_message(&caller.login, &recipient, &body.message, claim.as_ref()).await? {
+        match app.store.send_message(&caller.login, &recipient, &message, claim.as_ref()).await? {
             SendOutcome::Sent(timestamp) => return Ok(sent(&timestamp.to_string())),
             SendOutcome::RecipientUnknown => {
                 return Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")))
