@@ -1,4 +1,4 @@
-.PHONY: dev test lint sam fuzz tools clean-tools
+.PHONY: dev test lint sam fuzz bench tools clean-tools
 
 # Runs the whole API locally: DynamoDB Local + every route on http://127.0.0.1:9000.
 dev:
@@ -22,6 +22,10 @@ sam:
 # cargo fuzz on nightly Rust.
 fuzz:
 	bash scripts/fuzz.sh
+
+# Benchmarks against DynamoDB Local; writes the README's Performance section.
+bench:
+	bash scripts/bench.sh
 
 # Installs cargo-lambda and DynamoDB Local into .tools/ (done by dev and test too).
 tools:

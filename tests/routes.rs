@@ -24,3 +24,18 @@ fn every_route_has_its_function_crate() {
         assert_eq!(route.path, format!("/{}", route.function));
     }
 }
+
+/// The AWS SDK is built without its legacy stack (hyper 0.14 and rustls
+/// 0.21 beside the current ones): the lock file holds one of each.
+#[test]
+fn one_http_and_one_tls_stack() {
+    let lock = std::fs::read_to_string(repo_root().join("Cargo.lock")).expect("Cargo.lock");
+    for package in ["hyper", "rustls", "h2", "http-body"] {
+        let versions: Vec<&str> = lock
+            .split("[[package]]")
+            .filter(|entry| entry.contains(&format!("\nname = \"{package}\"\n")))
+            .filter_map(|entry| entry.lines().find_map(|line| line.strip_prefix("version = \"")))
+            .collect();
+        assert_eq!(versions.len(), 1, "{package}: {versions:?}");
+    }
+}

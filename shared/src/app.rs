@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::http::respond;
-use crate::store::{Store, StoreError};
+use crate::store::{capacity, Store, StoreError};
 
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4096;
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -93,7 +93,7 @@ pub fn init_logging() {
 }
 
 /// Runs a function: builds the App once, then serves each request with
-/// `handler`, logging its outcome (never its content).
+/// `handler`, logging its outcome and DynamoDB capacity (never its content).
 pub async fn serve<F, Fut>(endpoint: &'static str, handler: F) -> Result<(), Error>
 where
     F: Fn(&'static App, Request) -> Fut + Sync,
@@ -107,11 +107,13 @@ where
         let request_id = request.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
         let span = tracing::info_span!("request", request_id, endpoint, caller = tracing::field::Empty);
         let started = Instant::now();
-        let response = answer(handler(app, request)).instrument(span.clone()).await;
+        let (response, consumed) = capacity::measure(answer(handler(app, request))).instrument(span.clone()).await;
         span.in_scope(|| {
             tracing::info!(
                 status = response.status().as_u16(),
                 latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+                read_units = consumed.read,
+                write_units = consumed.write,
                 "request handled"
             )
         });

@@ -6,7 +6,9 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use sha2::{Digest, Sha256};
 
-use super::{key, n, s, Store, StoreError};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::{capacity, key, n, s, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
 const IDEMPOTENCY_SK: &str = "IDEM";
@@ -79,8 +81,10 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key(claim.pk(), IDEMPOTENCY_SK)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
+        capacity::read(found.consumed_capacity());
         let Some(item) = found.item else {
             return Ok(None);
         };

@@ -7,15 +7,16 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem,
-    Update,
+    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    Select, TransactWriteItem, Update,
 };
 use futures::future::try_join_all;
 use serde::Deserialize;
 
 use super::idempotency::IdempotencyClaim;
 use super::{
-    back_off, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS, SENDER_INDEX,
+    back_off, capacity, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS,
+    SENDER_INDEX,
 };
 use crate::model::{Identifier, Message, Timestamp};
 
@@ -263,8 +264,10 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(pair_key(recipient, sender)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
+        capacity::read(found.consumed_capacity());
         Ok(found.item.map(serde_dynamo::from_item).transpose()?)
     }
 
@@ -282,8 +285,10 @@ impl Store {
                 .expression_attribute_values(":pair", s("PAIR#"))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
+            capacity::read(page.consumed_capacity());
             pairs.extend(serde_dynamo::from_items::<_, Pair>(page.items.unwrap_or_default())?);
             start = page.last_evaluated_key;
             if start.is_none() {
@@ -315,8 +320,10 @@ impl Store {
                 .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
+            capacity::read(page.consumed_capacity());
             messages.extend(serde_dynamo::from_items::<_, Message>(page.items.unwrap_or_default())?);
             start = page.last_evaluated_key;
             if start.is_none() || messages.len() >= max {
@@ -338,8 +345,10 @@ impl Store {
                 .select(Select::Count)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await?;
+            capacity::read(page.consumed_capacity());
             count += usize::try_from(page.count).unwrap_or(0);
             start = page.last_evaluated_key;
             if start.is_none() {
@@ -376,7 +385,14 @@ impl Store {
         );
         let mut attempt = 0;
         while let Some(keys) = request.take() {
-            let reply = self.client.batch_get_item().request_items(&self.table, keys).send().await?;
+            let reply = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await?;
+            capacity::reads(reply.consumed_capacity());
             let items = reply.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
             messages.extend(serde_dynamo::from_items::<_, Message>(items)?);
             request = reply.unprocessed_keys.and_then(|mut u| u.remove(&self.table));

@@ -13,6 +13,7 @@
 //! a contiguous, time-ordered key range that can be read with strong
 //! consistency (a global index could not: it lags the table).
 
+pub mod capacity;
 mod idempotency;
 mod messages;
 mod users;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{BuildError, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ReturnConsumedCapacity, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use rand::Rng;
 
@@ -108,10 +109,14 @@ impl Store {
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
                 .client_request_token(&token)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await;
             let error = match sent {
-                Ok(_) => return Ok(Transaction::Committed),
+                Ok(committed) => {
+                    capacity::writes(committed.consumed_capacity());
+                    return Ok(Transaction::Committed);
+                }
                 Err(error) => error,
             };
             if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {

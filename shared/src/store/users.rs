@@ -1,9 +1,11 @@
 //! Users and their bearer tokens.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{back_off, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS};
+use super::{
+    back_off, capacity, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS,
+};
 use crate::model::{Identifier, Timestamp};
 
 const PROFILE_SK: &str = "PROFILE";
@@ -80,13 +82,23 @@ impl Store {
             .set_key(Some(key(user_pk(login.as_str()), PROFILE_SK)))
             .projection_expression("login, password_hash")
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
+        capacity::read(found.consumed_capacity());
         Ok(found.item.map(serde_dynamo::from_item).transpose()?)
     }
 
     pub async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
-        self.client.put_item().table_name(&self.table).set_item(Some(token.to_item())).send().await?;
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(token.to_item()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        capacity::write(put.consumed_capacity());
         Ok(())
     }
 
@@ -99,8 +111,10 @@ impl Store {
             .set_key(Some(key(token_pk(hash), TOKEN_SK)))
             .projection_expression("login, expires_at")
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
+        capacity::read(found.consumed_capacity());
         let Some(item) = found.item else {
             return Ok(None);
         };
@@ -114,7 +128,15 @@ impl Store {
     }
 
     pub async fn delete_token(&self, hash: &str) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(key(token_pk(hash), TOKEN_SK))).send().await?;
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        capacity::write(deleted.consumed_capacity());
         Ok(())
     }
 }

@@ -1,0 +1,362 @@
+//! `make bench`, the in-process part: DynamoDB capacity of one call of each
+//! endpoint (1 KB messages), capacity against mailbox size, and handler
+//! latency under 16 concurrent callers beside the bare DynamoDB calls the
+//! request needs, in the same run against the same DynamoDB Local.
+//! Prints Markdown tables.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use futures::future::join_all;
+use messenger_tests::events::dispatch;
+use messenger_tests::local::demo_app;
+use serde_json::{json, Value};
+use shared::store::capacity::{measure, Consumed};
+use shared::App;
+
+const CALLERS: usize = 16;
+const CALLS_PER_CALLER: usize = 40;
+
+fn text_1kb(tag: &str) -> String {
+    format!("{tag}:{}", "m".repeat(1024 - tag.len() - 1))
+}
+
+fn request(function: &str, token: &str, body: Option<Value>) -> lambda_http::Request {
+    let method = match function {
+        "register" | "login" | "logout" | "send_message" => "POST",
+        "fetch_new_messages" | "fetch_messages" => "PUT",
+        "delete_message" | "delete_messages" => "DELETE",
+        _ => "GET",
+    };
+    let mut builder = lambda_http::http::Request::builder().method(method).uri(format!("/{function}"));
+    if !token.is_empty() {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(body) => {
+            builder = builder.header("content-type", "application/json");
+            lambda_http::Body::from(body.to_string())
+        }
+        None => lambda_http::Body::Empty,
+    };
+    builder.body(body).expect("request")
+}
+
+/// One call: status, body, capacity and time.
+async fn call(app: &App, function: &str, token: &str, body: Option<Value>) -> (u16, Value, Consumed, Duration) {
+    let started = Instant::now();
+    let (response, consumed) = measure(dispatch(function, app, request(function, token, body))).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    assert!(status < 300, "{function}: {status} {body}");
+    (status, body, consumed, elapsed)
+}
+
+async fn register(app: &App, login: &str) -> String {
+    let (_, body, _, _) = call(app, "register", "", Some(json!({"login": login, "password": "bench-password"}))).await;
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// Sends `count` 1 KB messages, 16 at a time; returns their timestamps.
+async fn fill(app: &App, token: &str, recipient: &str, count: usize) -> Vec<String> {
+    let mut stamps = Vec::with_capacity(count);
+    for chunk in (0..count).collect::<Vec<_>>().chunks(CALLERS) {
+        let sends = chunk.iter().map(|i| {
+            call(app, "send_message", token, Some(json!({"recipient": recipient, "message": text_1kb(&i.to_string())})))
+        });
+        for (_, body, _, _) in join_all(sends).await {
+            stamps.push(body["timestamp"].as_str().unwrap().to_owned());
+        }
+    }
+    stamps
+}
+
+fn units(consumed: Consumed) -> String {
+    format!("{:.1} R / {:.1} W", consumed.read, consumed.write)
+}
+
+async fn capacity_per_endpoint(app: &App) {
+    println!("\n### DynamoDB capacity of one call (1 KB messages)\n");
+    println!("| endpoint | read / write capacity units |\n|---|---|");
+    let bob = register(app, "cap-bob").await;
+    let carl = register(app, "cap-carl").await;
+    let (_, _, c, _) = call(app, "register", "", Some(json!({"login": "cap-new", "password": "bench-password"}))).await;
+    println!("| register | {} |", units(c));
+    let (_, body, c, _) = call(app, "login", "", Some(json!({"login": "cap-bob", "password": "bench-password"}))).await;
+    println!("| login | {} |", units(c));
+    let spare = body["token"].as_str().unwrap().to_owned();
+    let (_, _, c, _) =
+        call(app, "send_message", &bob, Some(json!({"recipient": "cap-carl", "message": text_1kb("one")}))).await;
+    println!("| send_message | {} |", units(c));
+    let stamps = fill(app, &bob, "cap-carl", 20).await;
+    let (_, _, c, _) = call(app, "fetch_new_messages", &carl, Some(json!({"sender": "cap-bob", "limit": 10}))).await;
+    println!("| fetch_new_messages (sender, 10 of 21 new) | {} |", units(c));
+    let (_, _, c, _) = call(app, "fetch_new_messages", &carl, Some(json!({"limit": 10}))).await;
+    println!("| fetch_new_messages (any sender, 10 of 11 new) | {} |", units(c));
+    let (_, _, c, _) = call(app, "fetch_messages", &carl, Some(json!({"limit": 10}))).await;
+    println!("| fetch_messages (recent, 10) | {} |", units(c));
+    let body = json!({"sender": "cap-bob", "recipient": "cap-carl", "timestamp": stamps[0]});
+    let (_, _, c, _) = call(app, "delete_message", &carl, Some(body)).await;
+    println!("| delete_message | {} |", units(c));
+    let body = json!({"sender": "cap-bob", "recipient": "cap-carl", "timestamps": stamps[1..11]});
+    let (_, _, c, _) = call(app, "delete_messages", &carl, Some(body)).await;
+    println!("| delete_messages (10) | {} |", units(c));
+    let (_, _, c, _) = call(app, "conversations", &carl, None).await;
+    println!("| conversations | {} |", units(c));
+    let (_, _, c, _) = call(app, "logout", &spare, None).await;
+    println!("| logout | {} |", units(c));
+}
+
+async fn capacity_by_mailbox_size(app: &App) {
+    println!("\n### Capacity against mailbox size (1 KB messages; 10 new on top of the stored ones)\n");
+    println!("| stored messages | fetch_new_messages (limit 100) | fetch_messages recent (limit 100) | fetch_messages `start: -10` | fetch_messages period page (limit 100) |");
+    println!("|---:|---|---|---|---|");
+    let sender = register(app, "size-sender").await;
+    for size in [10, 1000, 10_000] {
+        let login = format!("size-{size}");
+        let token = register(app, &login).await;
+        fill(app, &sender, &login, size).await;
+        // Everything stored so far is fetched once; 10 new arrive after.
+        loop {
+            let (_, body, _, _) = call(app, "fetch_new_messages", &token, Some(json!({"limit": 1000}))).await;
+            if body["more"] == false {
+                break;
+            }
+        }
+        fill(app, &sender, &login, 10).await;
+        let (_, body, new, _) = call(app, "fetch_new_messages", &token, Some(json!({"limit": 100}))).await;
+        assert_eq!(body["messages"].as_array().unwrap().len(), 10);
+        let (_, _, recent, _) = call(app, "fetch_messages", &token, Some(json!({"limit": 100}))).await;
+        let (_, _, slice, _) = call(app, "fetch_messages", &token, Some(json!({"start": -10}))).await;
+        let period = json!({"period_start": "2000-01-01T00:00:00Z", "limit": 100});
+        let (_, _, page, _) = call(app, "fetch_messages", &token, Some(period)).await;
+        println!("| {size} | {} | {} | {} | {} |", units(new), units(recent), units(slice), units(page));
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+/// p50 and p99 of `CALLERS` concurrent callers each running `one` in turn.
+async fn latency<F, Fut>(one: F) -> (f64, f64)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Duration>,
+{
+    let callers = (0..CALLERS).map(|caller| {
+        let one = &one;
+        async move {
+            let mut times = Vec::with_capacity(CALLS_PER_CALLER);
+            for i in 0..CALLS_PER_CALLER {
+                times.push(one(caller * CALLS_PER_CALLER + i).await);
+            }
+            times
+        }
+    });
+    let mut all: Vec<Duration> = join_all(callers).await.into_iter().flatten().collect();
+    all.sort();
+    (percentile(&all, 0.5), percentile(&all, 0.99))
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+async fn latencies(app: &App) {
+    println!(
+        "\n### Latency, {CALLERS} concurrent callers × {CALLS_PER_CALLER} calls, in-process against DynamoDB Local\n"
+    );
+    println!("| endpoint | handler p50 / p99 (ms) | bare DynamoDB calls p50 / p99 (ms) | p50 overhead |");
+    println!("|---|---|---|---:|");
+    let client = app.store.client();
+    let table = app.store.table().to_owned();
+    let recipient = "lat-recipient";
+    let recipient_token = register(app, recipient).await;
+    let logins: Vec<String> = (0..CALLERS).map(|i| format!("lat-sender-{i}")).collect();
+    let senders: Vec<String> = join_all(logins.iter().map(|login| register(app, login))).await;
+    fill(app, &senders[0], recipient, 200).await;
+    let token_key = |token: &str| {
+        std::collections::HashMap::from([
+            ("pk".to_owned(), s(format!("TOKEN#{}", shared::auth::token_hash(token)))),
+            ("sk".to_owned(), s("TOKEN")),
+        ])
+    };
+    let get_token = |token: String| {
+        let key = token_key(&token);
+        let table = table.clone();
+        async move {
+            client.get_item().table_name(table).set_key(Some(key)).consistent_read(true).send().await.expect("get");
+        }
+    };
+
+    // send_message: token read + one transaction of three items.
+    let handler = latency(|i| {
+        let token = senders[i % CALLERS].clone();
+        async move {
+            call(app, "send_message", &token, Some(json!({"recipient": recipient, "message": text_1kb("lat")}))).await.3
+        }
+    })
+    .await;
+    let bare = latency(|i| {
+        let (table, token) = (table.clone(), senders[i % CALLERS].clone());
+        let get = get_token(token);
+        async move {
+            let started = Instant::now();
+            get.await;
+            let stamp = shared::model::Timestamp::now().to_string();
+            let sender = format!("lat-sender-{}", i % CALLERS);
+            // The same items in a partition of their own, so the mailbox
+            // the other rows read stays well-formed.
+            let pk = format!("USER#bare-{recipient}");
+            let items = vec![
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&table)
+                            .key("pk", s(format!("USER#{recipient}")))
+                            .key("sk", s("PROFILE"))
+                            .condition_expression("attribute_exists(pk)")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&table)
+                            .item("pk", s(&pk))
+                            .item("sk", s(format!("MSG#{stamp}-{i}")))
+                            .item("sender_ts", s(format!("{sender}#{stamp}")))
+                            .item("message", s(text_1kb("bare")))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+                TransactWriteItem::builder()
+                    .update(
+                        Update::builder()
+                            .table_name(&table)
+                            .key("pk", s(&pk))
+                            .key("sk", s(format!("PAIR#{sender}")))
+                            .update_expression("SET last_message_at = :ts ADD new_messages :one")
+                            .expression_attribute_values(":ts", s(&stamp))
+                            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            ];
+            client.transact_write_items().set_transact_items(Some(items)).send().await.expect("transact");
+            started.elapsed()
+        }
+    })
+    .await;
+    row("send_message", handler, bare);
+
+    // fetch_messages, recent view of 10: token read + one query.
+    let handler = latency(|_| {
+        let token = recipient_token.clone();
+        async move { call(app, "fetch_messages", &token, Some(json!({"limit": 10}))).await.3 }
+    })
+    .await;
+    let bare = latency(|_| {
+        let (table, get) = (table.clone(), get_token(recipient_token.clone()));
+        async move {
+            let started = Instant::now();
+            get.await;
+            client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
+                .expression_attribute_values(":low", s("MSG#2000"))
+                .expression_attribute_values(":high", s("MSG#~"))
+                .scan_index_forward(false)
+                .limit(10)
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("query");
+            started.elapsed()
+        }
+    })
+    .await;
+    row("fetch_messages (recent 10)", handler, bare);
+
+    // fetch_new_messages polling with nothing new: token read + one query
+    // of the pair items (no message read, no transaction).
+    loop {
+        let (_, body, _, _) = call(app, "fetch_new_messages", &recipient_token, Some(json!({"limit": 1000}))).await;
+        if body["more"] == false {
+            break;
+        }
+    }
+    let handler = latency(|_| {
+        let token = recipient_token.clone();
+        async move { call(app, "fetch_new_messages", &token, Some(json!({}))).await.3 }
+    })
+    .await;
+    let bare = latency(|_| {
+        let (table, get) = (table.clone(), get_token(recipient_token.clone()));
+        async move {
+            let started = Instant::now();
+            get.await;
+            client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :pair)")
+                .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
+                .expression_attribute_values(":pair", s("PAIR#"))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("query");
+            started.elapsed()
+        }
+    })
+    .await;
+    row("fetch_new_messages (nothing new)", handler, bare);
+
+    // conversations: token read + one query of the pair items.
+    let handler = latency(|_| {
+        let token = recipient_token.clone();
+        async move { call(app, "conversations", &token, None).await.3 }
+    })
+    .await;
+    let bare = latency(|_| {
+        let (table, get) = (table.clone(), get_token(recipient_token.clone()));
+        async move {
+            let started = Instant::now();
+            get.await;
+            client
+                .query()
+                .table_name(table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :pair)")
+                .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
+                .expression_attribute_values(":pair", s("PAIR#"))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("query");
+            started.elapsed()
+        }
+    })
+    .await;
+    row("conversations", handler, bare);
+}
+
+fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64)) {
+    let overhead = (handler.0 / bare.0 - 1.0) * 100.0;
+    println!("| {endpoint} | {:.2} / {:.2} | {:.2} / {:.2} | {overhead:+.0}% |", handler.0, handler.1, bare.0, bare.1);
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let app = demo_app("bench").await;
+    capacity_per_endpoint(&app).await;
+    capacity_by_mailbox_size(&app).await;
+    latencies(&app).await;
+}
