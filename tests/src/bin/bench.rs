@@ -299,6 +299,7 @@ async fn latencies(app: &App) {
         async move { call(app, "fetch_new_messages", &token, Some(json!({}))).await.3 }
     })
     .await;
+    // Both this and conversations need exactly these calls.
     let bare = latency(|_| {
         let (table, get) = (table.clone(), get_token(recipient_token.clone()));
         async move {
@@ -324,25 +325,6 @@ async fn latencies(app: &App) {
     let handler = latency(|_| {
         let token = recipient_token.clone();
         async move { call(app, "conversations", &token, None).await.3 }
-    })
-    .await;
-    let bare = latency(|_| {
-        let (table, get) = (table.clone(), get_token(recipient_token.clone()));
-        async move {
-            let started = Instant::now();
-            get.await;
-            client
-                .query()
-                .table_name(table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :pair)")
-                .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
-                .expression_attribute_values(":pair", s("PAIR#"))
-                .consistent_read(true)
-                .send()
-                .await
-                .expect("query");
-            started.elapsed()
-        }
     })
     .await;
     row("conversations", handler, bare);
