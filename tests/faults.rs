@@ -81,11 +81,11 @@ async fn stalled_dynamodb_gets_503_inside_the_function_timeout() {
 }
 
 fn alice() -> Identifier {
-    Identifier::parse("login", "alice").unwrap()
+    Identifier::parse("login", "demo-alice").unwrap()
 }
 
 fn bob() -> Identifier {
-    Identifier::parse("login", "bob").unwrap()
+    Identifier::parse("login", "demo-bob").unwrap()
 }
 
 async fn mailbox_texts(app: &App, recipient: &Identifier) -> Vec<String> {
@@ -101,7 +101,7 @@ async fn a_lost_answer_after_commit_neither_duplicates_nor_loses() {
     proxy.set(Fault::LoseTransactAnswers(1));
     let before = proxy.transacts_seen();
     let (status, body) =
-        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "once"})).await;
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": "once"})).await;
     assert_eq!(status, 201, "{body}");
     assert!(proxy.transacts_seen() >= before + 2, "the transaction was sent again");
     let texts = mailbox_texts(&app, &bob()).await;
@@ -124,7 +124,7 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_change_nothing() 
 
     proxy.set(Fault::CancelTransacts { n: 3, reason: "TransactionConflict" });
     let (status, _) =
-        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "retried"})).await;
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": "retried"})).await;
     assert_eq!(status, 201);
     proxy.set(Fault::CancelTransacts { n: 3, reason: "TransactionConflict" });
     let (status, body) = call(&app, "fetch_new_messages", "demo-token-bob", json!({})).await;
@@ -135,7 +135,7 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_change_nothing() 
 
     proxy.set(Fault::CancelTransacts { n: 1000, reason: "TransactionConflict" });
     let (status, body) =
-        call(&app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": "never"})).await;
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": "never"})).await;
     assert_eq!(status, 503, "{body}");
     let (status, _) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
     assert_eq!(status, 503);
@@ -166,7 +166,7 @@ async fn dynamodb_going_away_mid_run_leaves_consistent_data() {
             tokio::time::sleep(Duration::from_millis(i * 25)).await;
             let text = format!("burst {i}");
             let (status, _) =
-                call(app, "send_message", "demo-token-alice", json!({"recipient": "bob", "message": text})).await;
+                call(app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": text})).await;
             assert!(status == 201 || status == 503, "{status}");
             (text, status)
         }

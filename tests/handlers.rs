@@ -43,7 +43,7 @@ async fn events_do_what_they_say() {
     let (app, _, body) = run_event("delete_messages", &files["delete_messages"]).await;
     assert_eq!(body["deleted"], 2);
     assert_eq!(body["not_found"], serde_json::json!(["2020-01-01T00:00:00Z"]));
-    let alice = shared::model::Identifier::parse("login", "alice").unwrap();
+    let alice = shared::model::Identifier::parse("login", "demo-alice").unwrap();
     let pairs = app.store.pairs(&alice).await.unwrap();
     assert_eq!(pairs.len(), 1, "the conversation row stays");
     assert_eq!(pairs[0].new_messages, 0, "deleted messages no longer count as new");

@@ -116,16 +116,16 @@ pub async fn create_table(client: &Client, name: &str) {
 /// The demo users of `events/`: their logins, passwords and fixed tokens.
 /// Local data only; a deployed stack has no such users.
 pub const DEMO_USERS: [(&str, &str, &str); 2] =
-    [("alice", "alice-password", "demo-token-alice"), ("bob", "bob-password", "demo-token-bob")];
+    [("demo-alice", "demo-alice-password", "demo-token-alice"), ("demo-bob", "demo-bob-password", "demo-token-bob")];
 
 /// Messages of the demo mailboxes: (sender, recipient, timestamp, text).
 pub const DEMO_MESSAGES: [(&str, &str, &str, &str); 3] = [
-    ("bob", "alice", "2026-01-01T09:00:00.000000Z", "Hi Alice, lunch at noon?"),
-    ("bob", "alice", "2026-01-01T09:05:00.000000Z", "Or one o'clock, if that suits you better."),
-    ("alice", "bob", "2026-01-01T09:10:00.000000Z", "Noon is fine."),
+    ("demo-bob", "demo-alice", "2026-01-01T09:00:00.000000Z", "Hi Alice, lunch at noon?"),
+    ("demo-bob", "demo-alice", "2026-01-01T09:05:00.000000Z", "Or one o'clock, if that suits you better."),
+    ("demo-alice", "demo-bob", "2026-01-01T09:10:00.000000Z", "Noon is fine."),
 ];
 
-/// Writes the demo users, tokens and messages, unless alice exists.
+/// Writes the demo users, tokens and messages, unless they exist.
 pub async fn seed_demo(store: &Store) {
     for (index, (login, password, token)) in DEMO_USERS.iter().enumerate() {
         let login = Identifier::parse("login", login).expect("demo login");
