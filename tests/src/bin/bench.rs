@@ -76,7 +76,9 @@ fn units(consumed: Consumed) -> String {
     format!("{:.1} R / {:.1} W", consumed.read, consumed.write)
 }
 
-async fn capacity_per_endpoint(app: &App) {
+/// Prints the capacity table; returns that of one send and one fetch of
+/// new messages, for the cost estimate.
+async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed) {
     println!("\n### DynamoDB capacity of one call (1 KB messages)\n");
     println!("| endpoint | read / write capacity units |\n|---|---|");
     let bob = register(app, "cap-bob").await;
@@ -89,9 +91,11 @@ async fn capacity_per_endpoint(app: &App) {
     let (_, _, c, _) =
         call(app, "send_message", &bob, Some(json!({"recipient": "cap-carl", "message": text_1kb("one")}))).await;
     println!("| send_message | {} |", units(c));
+    let send = c;
     let stamps = fill(app, &bob, "cap-carl", 20).await;
     let (_, _, c, _) = call(app, "fetch_new_messages", &carl, Some(json!({"sender": "cap-bob", "limit": 10}))).await;
     println!("| fetch_new_messages (sender, 10 of 21 new) | {} |", units(c));
+    let fetch = c;
     let (_, _, c, _) = call(app, "fetch_new_messages", &carl, Some(json!({"limit": 10}))).await;
     println!("| fetch_new_messages (any sender, 10 of 11 new) | {} |", units(c));
     let (_, _, c, _) = call(app, "fetch_messages", &carl, Some(json!({"limit": 10}))).await;
@@ -106,6 +110,7 @@ async fn capacity_per_endpoint(app: &App) {
     println!("| conversations | {} |", units(c));
     let (_, _, c, _) = call(app, "logout", &spare, None).await;
     println!("| logout | {} |", units(c));
+    (send, fetch)
 }
 
 async fn capacity_by_mailbox_size(app: &App) {
@@ -165,7 +170,9 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-async fn latencies(app: &App) {
+/// Prints the latency table; returns the handler p50 (ms) of send_message
+/// and of fetch_new_messages, for the cost estimate.
+async fn latencies(app: &App) -> (f64, f64) {
     println!(
         "\n### Latency, {CALLERS} concurrent callers × {CALLS_PER_CALLER} calls, in-process against DynamoDB Local\n"
     );
@@ -255,6 +262,7 @@ async fn latencies(app: &App) {
     })
     .await;
     row("send_message", handler, bare);
+    let send_p50 = handler.0;
 
     // fetch_messages, recent view of 10: token read + one query.
     let handler = latency(|_| {
@@ -320,6 +328,7 @@ async fn latencies(app: &App) {
     })
     .await;
     row("fetch_new_messages (nothing new)", handler, bare);
+    let fetch_p50 = handler.0;
 
     // conversations: token read + one query of the pair items.
     let handler = latency(|_| {
@@ -328,6 +337,29 @@ async fn latencies(app: &App) {
     })
     .await;
     row("conversations", handler, bare);
+    (send_p50, fetch_p50)
+}
+
+/// On-demand prices, us-east-1: API Gateway HTTP API, Lambda arm64, DynamoDB.
+const API_PER_MILLION: f64 = 1.00;
+const LAMBDA_REQUESTS_PER_MILLION: f64 = 0.20;
+const LAMBDA_PER_GB_SECOND: f64 = 0.000_013_333_4;
+const LAMBDA_MEMORY_GB: f64 = 0.25;
+const DYNAMODB_WRITE_PER_MILLION: f64 = 0.625;
+const DYNAMODB_READ_PER_MILLION: f64 = 0.125;
+
+fn cost_row(what: &str, consumed: Consumed, duration_ms: f64) {
+    let lambda = LAMBDA_REQUESTS_PER_MILLION + LAMBDA_PER_GB_SECOND * LAMBDA_MEMORY_GB * duration_ms / 1000.0 * 1e6;
+    let dynamodb = consumed.write * DYNAMODB_WRITE_PER_MILLION + consumed.read * DYNAMODB_READ_PER_MILLION;
+    let total = API_PER_MILLION + lambda + dynamodb;
+    println!("| {what} | ${API_PER_MILLION:.2} | ${lambda:.2} | ${dynamodb:.2} | **${total:.2}** |");
+}
+
+fn costs(send: Consumed, fetch: Consumed, (send_ms, fetch_ms): (f64, f64)) {
+    println!("\n### Cost per million calls at on-demand prices (us-east-1; Lambda arm64 at 256 MB billed for the handler p50 above)\n");
+    println!("| call | API Gateway | Lambda | DynamoDB | total |\n|---|---:|---:|---:|---:|");
+    cost_row("send_message (1 KB)", send, send_ms);
+    cost_row("fetch_new_messages (10 new)", fetch, fetch_ms);
 }
 
 fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64)) {
@@ -338,7 +370,8 @@ fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64)) {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let app = demo_app("bench").await;
-    capacity_per_endpoint(&app).await;
+    let (send, fetch) = capacity_per_endpoint(&app).await;
     capacity_by_mailbox_size(&app).await;
-    latencies(&app).await;
+    let durations = latencies(&app).await;
+    costs(send, fetch, durations);
 }
