@@ -83,15 +83,6 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
         .expect("static response parts are valid")
 }
 
-/// A stored JSON body replayed verbatim (idempotent retries).
-pub fn raw_json_response(status: StatusCode, body: String) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "application/json")
-        .body(Body::Text(body))
-        .expect("static response parts are valid")
-}
-
 pub fn error_response(error: &ApiError) -> Response<Body> {
     let mut response = json_response(error.status_code(), &serde_json::json!({ "error": error.to_string() }));
     if let Some(seconds) = error.retry_after() {
