@@ -5,9 +5,11 @@ A minimal fake Lambda runtime API serves one event per process start. For
 each run it records the time from process start to the first request to the
 runtime API (init) and to the first response (init plus one request against
 DynamoDB Local), and the process's peak resident memory (VmHWM) after
-answering. Prints a Markdown table of medians.
+answering. Prints a Markdown table of medians, with each function's zipped
+arm64 artifact from ARTIFACTS_DIR/<name>/bootstrap.zip when it exists, and
+the ratio of the Python baseline's start-up to the slowest Rust one.
 
-usage: coldstart.py RUNS EVENTS_DIR NAME=COMMAND...
+usage: coldstart.py RUNS EVENTS_DIR NAME=COMMAND...  (the baseline last)
 """
 
 import json
@@ -121,8 +123,13 @@ def main():
         AWS_LAMBDA_LOG_LEVEL="warn",
     )
     print(f"\n### Cold start: median of {runs} process starts with a fake runtime API\n")
-    print("| function | start to first runtime request (ms) | start to first response (ms) | peak RSS (MiB) | status |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| function | start to first runtime request (ms) | start to first response (ms) "
+        "| peak RSS (MiB) | zipped arm64 artifact (MB) | status |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    artifacts = os.environ.get("ARTIFACTS_DIR", "")
+    inits = []
     for target in targets:
         name, command = target.split("=", 1)
         event_file = os.path.join(events_dir, f"{name}.json")
@@ -132,7 +139,16 @@ def main():
         first = statistics.median(s[1] for s in samples)
         rss = max(s[2] for s in samples) / 1024
         status = samples[-1][3]
-        print(f"| {name} | {init:.1f} | {first:.1f} | {rss:.1f} | {status} |")
+        artifact = os.path.join(artifacts, name, "bootstrap.zip")
+        size = f"{os.path.getsize(artifact) / 1e6:.2f}" if artifacts and os.path.exists(artifact) else "n/a"
+        print(f"| {name} | {init:.1f} | {first:.1f} | {rss:.1f} | {size} | {status} |")
+        inits.append((name, init))
+    (baseline, baseline_init), rust = inits[-1], inits[:-1]
+    slowest, slowest_init = max(rust, key=lambda pair: pair[1])
+    print(
+        f"\nStart-up to the first runtime request: {baseline} takes {baseline_init / slowest_init:.0f}× "
+        f"as long as the slowest Rust function ({slowest}, {slowest_init:.1f} ms)."
+    )
 
 
 if __name__ == "__main__":

@@ -50,10 +50,12 @@ use_local_aws_env() {
   export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 }
 
-# Serves every route of the watch router on 127.0.0.1:$1, 4 instances per function.
+# Serves every route of the watch router on 127.0.0.1:$1, 4 instances per
+# function (WATCH_CONCURRENCY); further arguments go to `cargo lambda watch`.
 start_watch() {
   local port=$1 log=$2
-  setsid cargo lambda watch -A 127.0.0.1 -P "$port" \
+  shift 2
+  setsid cargo lambda watch -A 127.0.0.1 -P "$port" "$@" \
     --concurrency "${WATCH_CONCURRENCY:-4}" --ignore-changes \
     --env-var "TABLE_NAME=$TABLE_NAME" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" \

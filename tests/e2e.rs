@@ -282,6 +282,37 @@ async fn fetch_new_messages_returns_each_message_once_oldest_first() {
 }
 
 #[tokio::test]
+async fn fetch_new_messages_merges_many_senders_in_send_order() {
+    let api = api();
+    let reader = api.register("merge-r").await;
+    let mut senders = Vec::new();
+    for tag in ["a", "b", "c", "d"] {
+        senders.push(api.register(&format!("merge-{tag}")).await);
+    }
+    // One sender far ahead, then the others interleaved, then the first
+    // again: small batches must still come out in the order of sending.
+    let mut order = Vec::new();
+    let plan = [0, 0, 0, 0, 0, 0, 1, 2, 3, 1, 2, 3, 3, 0, 2, 0];
+    for (i, from) in plan.into_iter().enumerate() {
+        let text = format!("{i} from {from}");
+        send_ok(&api, &senders[from], &reader, &text).await;
+        order.push(text);
+    }
+    let mut fetched = Vec::new();
+    loop {
+        let batch = fetch_new(&api, &reader, json!({"limit": 3})).await;
+        let texts = texts(&batch);
+        assert!(texts.len() <= 3);
+        fetched.extend(texts);
+        if batch["more"] == false {
+            break;
+        }
+        assert!(fetched.len() < order.len(), "more = true with nothing left: {fetched:?}");
+    }
+    assert_eq!(fetched, order);
+}
+
+#[tokio::test]
 async fn fetch_new_messages_replays_a_batch_for_the_same_key() {
     let api = api();
     let frank = api.register("replay-f").await;

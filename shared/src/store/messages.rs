@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    Select, TransactWriteItem, Update,
+    Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, Select,
+    TransactWriteItem, Update,
 };
 use futures::future::try_join_all;
 use serde::Deserialize;
@@ -20,7 +20,6 @@ use super::{
 };
 use crate::model::{Identifier, Message, Timestamp};
 
-const PROFILE_SK: &str = "PROFILE";
 /// DynamoDB's cap on the items of one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// DynamoDB's cap on the keys of one BatchGetItem call.
@@ -111,7 +110,6 @@ impl MailboxRange<'_> {
 
 pub enum SendOutcome {
     Sent(Timestamp),
-    RecipientUnknown,
     /// The idempotency key is held by a record written since it was checked.
     IdempotencyKeyUsed,
 }
@@ -134,12 +132,14 @@ pub struct DeleteOutcome {
 
 impl Store {
     /// Stores a message with a fresh timestamp, unique in the recipient's
-    /// mailbox and later than every earlier message of the same pair.
+    /// mailbox and later than every earlier message of the same pair. The
+    /// caller has checked that the recipient is registered (accounts are
+    /// never deleted, so that check cannot go stale).
     ///
-    /// One transaction: the recipient must exist, the timestamp must be free,
-    /// and the pair's `last_message_at` must be older. The last condition
-    /// makes one pair's messages commit in timestamp order, so a fetch can
-    /// never move the cursor past a message that is still being written.
+    /// One transaction: the timestamp must be free, and the pair's
+    /// `last_message_at` must be older. The second condition makes one
+    /// pair's messages commit in timestamp order, so a fetch can never move
+    /// the cursor past a message that is still being written.
     pub async fn send_message(
         &self,
         sender: &Identifier,
@@ -183,15 +183,6 @@ impl Store {
 
             let mut items = vec![
                 TransactWriteItem::builder()
-                    .condition_check(
-                        ConditionCheck::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(key(user_pk(recipient.as_str()), PROFILE_SK)))
-                            .condition_expression("attribute_exists(pk)")
-                            .build()?,
-                    )
-                    .build(),
-                TransactWriteItem::builder()
                     .put(
                         Put::builder()
                             .table_name(&self.table)
@@ -227,22 +218,19 @@ impl Store {
                 Transaction::Committed => return Ok(SendOutcome::Sent(timestamp)),
                 Transaction::Cancelled(reasons) => reasons,
             };
-            if failed_condition(&reasons, 0) {
-                return Ok(SendOutcome::RecipientUnknown);
-            }
-            if claim.is_some() && failed_condition(&reasons, 3) {
+            if claim.is_some() && failed_condition(&reasons, 2) {
                 return Ok(SendOutcome::IdempotencyKeyUsed);
             }
             let mut raced = false;
-            if failed_condition(&reasons, 1) {
+            if failed_condition(&reasons, 0) {
                 // Another message of this mailbox holds the instant.
                 floor = Some(timestamp.next());
                 raced = true;
             }
-            if failed_condition(&reasons, 2) {
+            if failed_condition(&reasons, 1) {
                 // A later message of this pair committed first (or clocks
                 // differ): go after it.
-                let last = reasons[2]
+                let last = reasons[1]
                     .item()
                     .and_then(|old| old.get("last_message_at"))
                     .and_then(|value| value.as_s().ok())
@@ -425,28 +413,10 @@ impl Store {
                 None => self.pairs(recipient).await?,
             };
             let pending: Vec<Pair> = pairs.into_iter().filter(|p| p.new_messages > 0).collect();
-            let wanted: Vec<usize> = pending
-                .iter()
-                .map(|pair| usize::try_from(pair.new_messages).unwrap_or(usize::MAX).min(limit))
-                .collect();
-            let reads = pending.iter().zip(&wanted).map(|(pair, wanted)| {
-                let range = MailboxRange {
-                    recipient,
-                    sender: Some(&pair.sender),
-                    from: pair.fetched_through.map(Timestamp::next),
-                    to: None,
-                };
-                self.read_mailbox(range, false, *wanted)
-            });
-            let per_pair = try_join_all(reads).await?;
-            // Fewer messages than the counter promised: a delete raced the
-            // read. Moving the cursor now could pass a message unseen.
-            if per_pair.iter().zip(&wanted).any(|(read, wanted)| read.len() < *wanted) {
+            let Some(candidates) = self.oldest_new(recipient, &pending, limit).await? else {
                 back_off(attempt).await;
                 continue;
-            }
-            let mut candidates: Vec<Message> = per_pair.into_iter().flatten().collect();
-            candidates.sort_by_key(|m| m.timestamp);
+            };
 
             // The oldest `limit` messages, cut short where one more sender
             // would overflow the transaction.
@@ -504,6 +474,78 @@ impl Store {
             }
         }
         Err(StoreError::Contention)
+    }
+
+    /// The oldest `limit` new messages of the pending pairs, oldest first;
+    /// `None` when a concurrent delete left fewer than a counter promised
+    /// (the caller reads again, since moving a cursor now could pass a
+    /// message unseen).
+    ///
+    /// A lazy merge: each sender's new messages are read in growing chunks,
+    /// and only from senders who may still hold one older than the
+    /// `limit`-th oldest read so far, so the reads stay near `limit`
+    /// messages however many senders wait.
+    async fn oldest_new(
+        &self,
+        recipient: &Identifier,
+        pending: &[Pair],
+        limit: usize,
+    ) -> Result<Option<Vec<Message>>, StoreError> {
+        let unread_count = |pair: &Pair, read: &[Message]| {
+            usize::try_from(pair.new_messages).unwrap_or(usize::MAX).saturating_sub(read.len())
+        };
+        let total_new: u64 = pending.iter().map(|pair| pair.new_messages).sum();
+        // Everything fits in one batch: read it all at once. Otherwise each
+        // sender's share of the batch, plus one message that shows (when it
+        // is newer than the batch) that the sender holds nothing older.
+        let share = match pending.len() {
+            _ if total_new <= limit as u64 => limit,
+            0 | 1 => limit,
+            senders => limit.div_ceil(senders) + 1,
+        };
+        let mut streams: Vec<Vec<Message>> = vec![Vec::new(); pending.len()];
+        let mut wanted: Vec<usize> = pending.iter().map(|pair| unread_count(pair, &[]).min(share)).collect();
+        loop {
+            let reads = pending.iter().zip(&streams).zip(&wanted).filter(|(_, wanted)| **wanted > 0).map(
+                |((pair, read), wanted)| {
+                    let after = read.last().map(|m| m.timestamp).or(pair.fetched_through);
+                    let range = MailboxRange {
+                        recipient,
+                        sender: Some(&pair.sender),
+                        from: after.map(Timestamp::next),
+                        to: None,
+                    };
+                    self.read_mailbox(range, false, *wanted)
+                },
+            );
+            let chunks = try_join_all(reads).await?;
+            let reading = streams.iter_mut().zip(&wanted).filter(|(_, wanted)| **wanted > 0);
+            for ((read, wanted), chunk) in reading.zip(chunks) {
+                if chunk.len() < *wanted {
+                    return Ok(None);
+                }
+                read.extend(chunk);
+            }
+
+            let mut candidates: Vec<&Message> = streams.iter().flatten().collect();
+            candidates.sort_by_key(|m| m.timestamp);
+            let cutoff = candidates.get(limit.saturating_sub(1)).map(|m| m.timestamp);
+            // A sender may still hold an older message than the cutoff only
+            // if its last read one is older; without a cutoff, every sender
+            // with unread messages may.
+            for ((pair, read), wanted) in pending.iter().zip(&streams).zip(wanted.iter_mut()) {
+                let last = read.last().map(|m| m.timestamp);
+                let behind = match (cutoff, last) {
+                    (Some(cutoff), Some(last)) => last < cutoff,
+                    _ => true,
+                };
+                *wanted = if behind { unread_count(pair, read).min(read.len().max(1)) } else { 0 };
+            }
+            if wanted.iter().all(|wanted| *wanted == 0) {
+                candidates.truncate(limit);
+                return Ok(Some(candidates.into_iter().cloned().collect()));
+            }
+        }
     }
 
     /// Deletes the messages of `sender` to `recipient` at the given

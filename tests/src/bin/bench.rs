@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use futures::future::join_all;
 use messenger_tests::events::dispatch;
-use messenger_tests::local::demo_app;
+use messenger_tests::local::{app_at, stack_table};
 use serde_json::{json, Value};
 use shared::store::capacity::{measure, Consumed};
 use shared::App;
@@ -21,14 +21,17 @@ fn text_1kb(tag: &str) -> String {
     format!("{tag}:{}", "m".repeat(1024 - tag.len() - 1))
 }
 
-fn request(function: &str, token: &str, body: Option<Value>) -> lambda_http::Request {
-    let method = match function {
+fn method_of(function: &str) -> &'static str {
+    match function {
         "register" | "login" | "logout" | "send_message" => "POST",
         "fetch_new_messages" | "fetch_messages" => "PUT",
         "delete_message" | "delete_messages" => "DELETE",
         _ => "GET",
-    };
-    let mut builder = lambda_http::http::Request::builder().method(method).uri(format!("/{function}"));
+    }
+}
+
+fn request(function: &str, token: &str, body: Option<Value>) -> lambda_http::Request {
+    let mut builder = lambda_http::http::Request::builder().method(method_of(function)).uri(format!("/{function}"));
     if !token.is_empty() {
         builder = builder.header("authorization", format!("Bearer {token}"));
     }
@@ -72,6 +75,45 @@ async fn fill(app: &App, token: &str, recipient: &str, count: usize) -> Vec<Stri
     stamps
 }
 
+/// The functions served over HTTP by `cargo lambda watch` at
+/// BENCH_HTTP_URL, against the same table: the reference figure beside the
+/// in-process one (the emulator adds its own hops).
+struct Http {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Http {
+    fn from_env() -> Option<Self> {
+        let base = std::env::var("BENCH_HTTP_URL").ok()?;
+        Some(Self { client: reqwest::Client::new(), base: base.trim_end_matches('/').to_owned() })
+    }
+
+    async fn call(&self, function: &str, token: &str, body: Option<Value>) -> Duration {
+        let method = reqwest::Method::from_bytes(method_of(function).as_bytes()).expect("method");
+        let mut request = self.client.request(method, format!("{}/{function}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let started = Instant::now();
+        let response = request.send().await.expect("HTTP call");
+        let status = response.status();
+        let body = response.bytes().await.expect("HTTP body");
+        let elapsed = started.elapsed();
+        assert!(status.is_success(), "{function} over HTTP: {status} {}", String::from_utf8_lossy(&body));
+        elapsed
+    }
+
+    /// p50 and p99 of `function` over HTTP, call `i` made with
+    /// `tokens[i % tokens.len()]`, after a round that starts one emulator
+    /// instance per concurrent caller.
+    async fn latency(&self, function: &str, tokens: &[String], body: Option<Value>) -> (f64, f64) {
+        let one = |i: usize| self.call(function, &tokens[i % tokens.len()], body.clone());
+        join_all((0..CALLERS).map(one)).await;
+        latency(one).await
+    }
+}
+
 fn units(consumed: Consumed) -> String {
     format!("{:.1} R / {:.1} W", consumed.read, consumed.write)
 }
@@ -98,6 +140,16 @@ async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed) {
     let fetch = c;
     let (_, _, c, _) = call(app, "fetch_new_messages", &carl, Some(json!({"limit": 10}))).await;
     println!("| fetch_new_messages (any sender, 10 of 11 new) | {} |", units(c));
+    let many_logins: Vec<String> = (0..10).map(|i| format!("cap-many-{i}")).collect();
+    let many = join_all(many_logins.iter().map(|login| register(app, login))).await;
+    let reader = register(app, "cap-reader").await;
+    for _ in 0..50 {
+        let body = json!({"recipient": "cap-reader", "message": text_1kb("many")});
+        join_all(many.iter().map(|token| call(app, "send_message", token, Some(body.clone())))).await;
+    }
+    let (_, body, c, _) = call(app, "fetch_new_messages", &reader, Some(json!({"limit": 100}))).await;
+    assert_eq!(body["messages"].as_array().map(Vec::len), Some(100));
+    println!("| fetch_new_messages (any sender, 100 of 10 senders × 50 new) | {} |", units(c));
     let (_, _, c, _) = call(app, "fetch_messages", &carl, Some(json!({"limit": 10}))).await;
     println!("| fetch_messages (recent, 10) | {} |", units(c));
     let body = json!({"sender": "cap-bob", "recipient": "cap-carl", "timestamp": stamps[0]});
@@ -172,12 +224,21 @@ fn s(value: impl Into<String>) -> AttributeValue {
 
 /// Prints the latency table; returns the handler p50 (ms) of send_message
 /// and of fetch_new_messages, for the cost estimate.
-async fn latencies(app: &App) -> (f64, f64) {
+async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
     println!(
         "\n### Latency, {CALLERS} concurrent callers × {CALLS_PER_CALLER} calls, in-process against DynamoDB Local\n"
     );
-    println!("| endpoint | handler p50 / p99 (ms) | bare DynamoDB calls p50 / p99 (ms) | p50 overhead |");
-    println!("|---|---|---|---:|");
+    println!(
+        "| endpoint | handler p50 / p99 (ms) | bare DynamoDB calls p50 / p99 (ms) | p50 overhead \
+         | over HTTP via `cargo lambda watch` p50 / p99 (ms) |"
+    );
+    println!("|---|---|---|---:|---|");
+    let over_http = |function: &'static str, tokens: Vec<String>, body: Option<Value>| async move {
+        match http {
+            Some(http) => Some(http.latency(function, &tokens, body).await),
+            None => None,
+        }
+    };
     let client = app.store.client();
     let table = app.store.table().to_owned();
     let recipient = "lat-recipient";
@@ -199,7 +260,8 @@ async fn latencies(app: &App) -> (f64, f64) {
         }
     };
 
-    // send_message: token read + one transaction of three items.
+    // send_message: the token and the recipient's profile read side by
+    // side, then one transaction of two items.
     let handler = latency(|i| {
         let token = senders[i % CALLERS].clone();
         async move {
@@ -210,26 +272,24 @@ async fn latencies(app: &App) -> (f64, f64) {
     let bare = latency(|i| {
         let (table, token) = (table.clone(), senders[i % CALLERS].clone());
         let get = get_token(token);
+        let profile = client
+            .get_item()
+            .table_name(&table)
+            .key("pk", s(format!("USER#{recipient}")))
+            .key("sk", s("PROFILE"))
+            .projection_expression("pk")
+            .consistent_read(true)
+            .send();
         async move {
             let started = Instant::now();
-            get.await;
+            let (_, profile) = tokio::join!(get, profile);
+            assert!(profile.expect("profile").item.is_some());
             let stamp = shared::model::Timestamp::now().to_string();
             let sender = format!("lat-sender-{}", i % CALLERS);
             // The same items in a partition of their own, so the mailbox
             // the other rows read stays well-formed.
             let pk = format!("USER#bare-{recipient}");
             let items = vec![
-                TransactWriteItem::builder()
-                    .condition_check(
-                        ConditionCheck::builder()
-                            .table_name(&table)
-                            .key("pk", s(format!("USER#{recipient}")))
-                            .key("sk", s("PROFILE"))
-                            .condition_expression("attribute_exists(pk)")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
                 TransactWriteItem::builder()
                     .put(
                         Put::builder()
@@ -238,6 +298,7 @@ async fn latencies(app: &App) -> (f64, f64) {
                             .item("sk", s(format!("MSG#{stamp}-{i}")))
                             .item("sender_ts", s(format!("{sender}#{stamp}")))
                             .item("message", s(text_1kb("bare")))
+                            .condition_expression("attribute_not_exists(pk)")
                             .build()
                             .unwrap(),
                     )
@@ -261,7 +322,8 @@ async fn latencies(app: &App) -> (f64, f64) {
         }
     })
     .await;
-    row("send_message", handler, bare);
+    let send_body = json!({"recipient": recipient, "message": text_1kb("http")});
+    row("send_message", handler, bare, over_http("send_message", senders.clone(), Some(send_body)).await);
     let send_p50 = handler.0;
 
     // fetch_messages, recent view of 10: token read + one query.
@@ -283,7 +345,8 @@ async fn latencies(app: &App) -> (f64, f64) {
         token_then_query(get_token(recipient_token.clone()), query)
     })
     .await;
-    row("fetch_messages (recent 10)", handler, bare);
+    let via = over_http("fetch_messages", vec![recipient_token.clone()], Some(json!({"limit": 10}))).await;
+    row("fetch_messages (recent 10)", handler, bare, via);
 
     // fetch_new_messages polling with nothing new: token read + one query
     // of the pair items (no message read, no transaction).
@@ -309,7 +372,8 @@ async fn latencies(app: &App) -> (f64, f64) {
         token_then_query(get_token(recipient_token.clone()), query)
     })
     .await;
-    row("fetch_new_messages (nothing new)", handler, bare);
+    let via = over_http("fetch_new_messages", vec![recipient_token.clone()], Some(json!({}))).await;
+    row("fetch_new_messages (nothing new)", handler, bare, via);
     let fetch_p50 = handler.0;
 
     // conversations: token read + one query of the pair items.
@@ -318,7 +382,7 @@ async fn latencies(app: &App) -> (f64, f64) {
         async move { call(app, "conversations", &token, None).await.3 }
     })
     .await;
-    row("conversations", handler, bare);
+    row("conversations", handler, bare, over_http("conversations", vec![recipient_token.clone()], None).await);
     (send_p50, fetch_p50)
 }
 
@@ -356,16 +420,21 @@ async fn token_then_query(
     started.elapsed()
 }
 
-fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64)) {
+fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64), over_http: Option<(f64, f64)>) {
     let overhead = (handler.0 / bare.0 - 1.0) * 100.0;
-    println!("| {endpoint} | {:.2} / {:.2} | {:.2} / {:.2} | {overhead:+.0}% |", handler.0, handler.1, bare.0, bare.1);
+    let over_http = over_http.map_or_else(|| "n/a".to_owned(), |(p50, p99)| format!("{p50:.2} / {p99:.2}"));
+    println!(
+        "| {endpoint} | {:.2} / {:.2} | {:.2} / {:.2} | {overhead:+.0}% | {over_http} |",
+        handler.0, handler.1, bare.0, bare.1
+    );
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let app = demo_app("bench").await;
+    // The table the local stack serves, so calls over HTTP see the same users.
+    let app = app_at(None, &stack_table()).await;
     let (send, fetch) = capacity_per_endpoint(&app).await;
     capacity_by_mailbox_size(&app).await;
-    let durations = latencies(&app).await;
+    let durations = latencies(&app, Http::from_env().as_ref()).await;
     costs(send, fetch, durations);
 }
