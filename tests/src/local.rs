@@ -151,6 +151,16 @@ pub async fn seed_demo(store: &Store) {
     }
 }
 
+/// Creates `table` (as `template.yaml` defines it) at the environment's
+/// DynamoDB endpoint; with `seed`, writes the demo data too.
+pub async fn prepare_table(table: &str, seed: bool) {
+    let client = dynamodb_client().await;
+    create_table(&client, table).await;
+    if seed {
+        seed_demo(&Store::new(client, table)).await;
+    }
+}
+
 /// An App on a fresh table of its own, seeded with the demo data, for
 /// calling handlers in-process.
 pub async fn demo_app(label: &str) -> App {

@@ -48,25 +48,10 @@ pub fn parse(request: &Request, config: &Config) -> Result<SendInput, ApiError> 
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
-    let parsed = parse(&request, &app.config);
-    // Accounts are never deleted, so a recipient found registered stays
-    // registered: a strongly consistent read, made beside the token's,
-    // replaces a check inside the send's transaction, where it would bill
-    // two write units instead of one read unit.
-    let recipient_lookup = async {
-        match &parsed {
-            Ok(input) => app.store.user_exists(&input.recipient).await.map(Some),
-            Err(_) => Ok(None),
-        }
-    };
-    let (caller, recipient_registered) = tokio::join!(authenticate(app, &request), recipient_lookup);
-    let caller = caller?;
-    let SendInput { sender, recipient, message, idempotency_key } = parsed?;
+    let caller = authenticate(app, &request).await?;
+    let SendInput { sender, recipient, message, idempotency_key } = parse(&request, &app.config)?;
     if sender.is_some_and(|sender| sender != caller.login) {
         return Err(ApiError::Forbidden(format!("sender must be the caller: you are logged in as {}", caller.login)));
-    }
-    if recipient_registered? == Some(false) {
-        return Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")));
     }
 
     let claim = idempotency_key.map(|key| {
@@ -81,6 +66,9 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         }
         match app.store.send_message(&caller.login, &recipient, &message, claim.as_ref()).await? {
             SendOutcome::Sent(timestamp) => return Ok(sent(&timestamp.to_string())),
+            SendOutcome::RecipientUnknown => {
+                return Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")))
+            }
             // A concurrent twin recorded first: answer with its record.
             SendOutcome::IdempotencyKeyUsed => continue,
         }

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, Select,
-    TransactWriteItem, Update,
+    ConditionCheck, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    Select, TransactWriteItem, Update,
 };
 use futures::future::try_join_all;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use super::{
 };
 use crate::model::{Identifier, Message, Timestamp};
 
+const PROFILE_SK: &str = "PROFILE";
 /// DynamoDB's cap on the items of one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// DynamoDB's cap on the keys of one BatchGetItem call.
@@ -110,6 +111,7 @@ impl MailboxRange<'_> {
 
 pub enum SendOutcome {
     Sent(Timestamp),
+    RecipientUnknown,
     /// The idempotency key is held by a record written since it was checked.
     IdempotencyKeyUsed,
 }
@@ -132,14 +134,12 @@ pub struct DeleteOutcome {
 
 impl Store {
     /// Stores a message with a fresh timestamp, unique in the recipient's
-    /// mailbox and later than every earlier message of the same pair. The
-    /// caller has checked that the recipient is registered (accounts are
-    /// never deleted, so that check cannot go stale).
+    /// mailbox and later than every earlier message of the same pair.
     ///
-    /// One transaction: the timestamp must be free, and the pair's
-    /// `last_message_at` must be older. The second condition makes one
-    /// pair's messages commit in timestamp order, so a fetch can never move
-    /// the cursor past a message that is still being written.
+    /// One transaction: the recipient must exist, the timestamp must be free,
+    /// and the pair's `last_message_at` must be older. The last condition
+    /// makes one pair's messages commit in timestamp order, so a fetch can
+    /// never move the cursor past a message that is still being written.
     pub async fn send_message(
         &self,
         sender: &Identifier,
@@ -183,6 +183,15 @@ impl Store {
 
             let mut items = vec![
                 TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key(user_pk(recipient.as_str()), PROFILE_SK)))
+                            .condition_expression("attribute_exists(pk)")
+                            .build()?,
+                    )
+                    .build(),
+                TransactWriteItem::builder()
                     .put(
                         Put::builder()
                             .table_name(&self.table)
@@ -218,19 +227,22 @@ impl Store {
                 Transaction::Committed => return Ok(SendOutcome::Sent(timestamp)),
                 Transaction::Cancelled(reasons) => reasons,
             };
-            if claim.is_some() && failed_condition(&reasons, 2) {
+            if failed_condition(&reasons, 0) {
+                return Ok(SendOutcome::RecipientUnknown);
+            }
+            if claim.is_some() && failed_condition(&reasons, 3) {
                 return Ok(SendOutcome::IdempotencyKeyUsed);
             }
             let mut raced = false;
-            if failed_condition(&reasons, 0) {
+            if failed_condition(&reasons, 1) {
                 // Another message of this mailbox holds the instant.
                 floor = Some(timestamp.next());
                 raced = true;
             }
-            if failed_condition(&reasons, 1) {
+            if failed_condition(&reasons, 2) {
                 // A later message of this pair committed first (or clocks
                 // differ): go after it.
-                let last = reasons[1]
+                let last = reasons[2]
                     .item()
                     .and_then(|old| old.get("last_message_at"))
                     .and_then(|value| value.as_s().ok())

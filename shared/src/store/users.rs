@@ -89,23 +89,6 @@ impl Store {
         Ok(found.item.map(serde_dynamo::from_item).transpose()?)
     }
 
-    /// Whether the login is registered; strongly consistent, so a user who
-    /// has just registered can be written to at once.
-    pub async fn user_exists(&self, login: &Identifier) -> Result<bool, StoreError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(login.as_str()), PROFILE_SK)))
-            .projection_expression("pk")
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        capacity::read(found.consumed_capacity());
-        Ok(found.item.is_some())
-    }
-
     pub async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         let put = self
             .client

@@ -1,15 +1,16 @@
 //! `make bench`, the in-process part: DynamoDB capacity of one call of each
 //! endpoint (1 KB messages), capacity against mailbox size, and handler
 //! latency under 16 concurrent callers beside the bare DynamoDB calls the
-//! request needs, in the same run against the same DynamoDB Local.
+//! request needs, in the same run against the same DynamoDB Local, with the
+//! same calls over HTTP through `cargo lambda watch` for reference.
 //! Prints Markdown tables.
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use futures::future::join_all;
 use messenger_tests::events::dispatch;
-use messenger_tests::local::{app_at, stack_table};
+use messenger_tests::local::{app_at, prepare_table, stack_table};
 use serde_json::{json, Value};
 use shared::store::capacity::{measure, Consumed};
 use shared::App;
@@ -260,8 +261,7 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
         }
     };
 
-    // send_message: the token and the recipient's profile read side by
-    // side, then one transaction of two items.
+    // send_message: token read + one transaction of three items.
     let handler = latency(|i| {
         let token = senders[i % CALLERS].clone();
         async move {
@@ -272,24 +272,26 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
     let bare = latency(|i| {
         let (table, token) = (table.clone(), senders[i % CALLERS].clone());
         let get = get_token(token);
-        let profile = client
-            .get_item()
-            .table_name(&table)
-            .key("pk", s(format!("USER#{recipient}")))
-            .key("sk", s("PROFILE"))
-            .projection_expression("pk")
-            .consistent_read(true)
-            .send();
         async move {
             let started = Instant::now();
-            let (_, profile) = tokio::join!(get, profile);
-            assert!(profile.expect("profile").item.is_some());
+            get.await;
             let stamp = shared::model::Timestamp::now().to_string();
             let sender = format!("lat-sender-{}", i % CALLERS);
             // The same items in a partition of their own, so the mailbox
             // the other rows read stays well-formed.
             let pk = format!("USER#bare-{recipient}");
             let items = vec![
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&table)
+                            .key("pk", s(format!("USER#{recipient}")))
+                            .key("sk", s("PROFILE"))
+                            .condition_expression("attribute_exists(pk)")
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
                 TransactWriteItem::builder()
                     .put(
                         Put::builder()
@@ -298,7 +300,6 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
                             .item("sk", s(format!("MSG#{stamp}-{i}")))
                             .item("sender_ts", s(format!("{sender}#{stamp}")))
                             .item("message", s(text_1kb("bare")))
-                            .condition_expression("attribute_not_exists(pk)")
                             .build()
                             .unwrap(),
                     )
@@ -429,12 +430,44 @@ fn row(endpoint: &str, handler: (f64, f64), bare: (f64, f64), over_http: Option<
     );
 }
 
+/// Where `capacity` leaves the units of one send and one fetch for the
+/// cost estimate of `latency`.
+const CAPACITY_FILE: &str = "target/bench-logs/capacity.json";
+
+fn consumed_json(consumed: Consumed) -> Value {
+    json!({"read": consumed.read, "write": consumed.write})
+}
+
+fn consumed_from(value: &Value) -> Consumed {
+    Consumed { read: value["read"].as_f64().expect("read units"), write: value["write"].as_f64().expect("write units") }
+}
+
+/// `bench prepare` creates and seeds the table named by TABLE_NAME;
+/// `bench capacity` prints the capacity tables (counts, not timings, so it
+/// may run while something else loads the machine); `bench latency` prints
+/// the latency table and the cost estimate.
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    if command == "prepare" {
+        return prepare_table(&stack_table(), true).await;
+    }
     // The table the local stack serves, so calls over HTTP see the same users.
     let app = app_at(None, &stack_table()).await;
-    let (send, fetch) = capacity_per_endpoint(&app).await;
-    capacity_by_mailbox_size(&app).await;
-    let durations = latencies(&app, Http::from_env().as_ref()).await;
-    costs(send, fetch, durations);
+    match command.as_str() {
+        "capacity" => {
+            let (send, fetch) = capacity_per_endpoint(&app).await;
+            capacity_by_mailbox_size(&app).await;
+            let units = json!({"send": consumed_json(send), "fetch": consumed_json(fetch)});
+            std::fs::write(CAPACITY_FILE, units.to_string()).expect("write the capacity file");
+        }
+        "latency" => {
+            let units: Value =
+                serde_json::from_slice(&std::fs::read(CAPACITY_FILE).expect("run `bench capacity` first"))
+                    .expect("capacity file");
+            let durations = latencies(&app, Http::from_env().as_ref()).await;
+            costs(consumed_from(&units["send"]), consumed_from(&units["fetch"]), durations);
+        }
+        _ => panic!("usage: bench prepare | capacity | latency"),
+    }
 }

@@ -2,16 +2,11 @@
 //! `AWS_ENDPOINT_URL_DYNAMODB`), named by `TABLE_NAME`; with `--seed-demo`
 //! also the demo users and messages the sample events in `events/` use.
 
-use messenger_tests::local::{create_table, dynamodb_client, seed_demo};
-use shared::store::Store;
+use messenger_tests::local::{prepare_table, stack_table};
 
 #[tokio::main]
 async fn main() {
-    let table = std::env::var("TABLE_NAME").expect("TABLE_NAME is set");
-    let client = dynamodb_client().await;
-    create_table(&client, &table).await;
-    if std::env::args().any(|arg| arg == "--seed-demo") {
-        seed_demo(&Store::new(client, &table)).await;
-    }
+    let table = stack_table();
+    prepare_table(&table, std::env::args().any(|arg| arg == "--seed-demo")).await;
     println!("table {table} is ready");
 }
