@@ -43,26 +43,25 @@ STACK_PIDS+=("$arm64_build")
 target/release/bench capacity >"$STACK_LOGS/capacity.md"
 wait "$arm64_build"
 
-phase "starting cargo lambda watch"
-api_port=$(free_port)
-# One emulator instance per concurrent caller of the latency benchmark.
-WATCH_CONCURRENCY=16 start_watch "$api_port" "$STACK_LOGS/watch.log" --release
-export BENCH_HTTP_URL="http://127.0.0.1:$api_port"
-
 targets=()
 for function in $FUNCTIONS; do
   targets+=("$function=target/release/$function")
 done
 targets+=("python-boto3=$TOOLS/bench-python/bin/python scripts/python_baseline.py")
+phase "measuring cold starts"
+ARTIFACTS_DIR=target/lambda COLDSTART_LOG="$STACK_LOGS/coldstart.log" \
+  python3 scripts/coldstart.py "${COLD_STARTS:-20}" events "${targets[@]}" >"$STACK_LOGS/coldstart.md"
 
-phase "measuring cold starts and latency"
+phase "measuring latency"
+api_port=$(free_port)
+# One emulator instance per concurrent caller of the latency benchmark.
+WATCH_CONCURRENCY=16 start_watch "$api_port" "$STACK_LOGS/watch.log" --release
+BENCH_HTTP_URL="http://127.0.0.1:$api_port" target/release/bench latency >"$STACK_LOGS/latency.md"
+
 out="$STACK_LOGS/bench.md"
 {
   echo "Measured on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), DynamoDB Local $(grep -m1 -o '([0-9.]*)' "$TOOLS/dynamodb/README.txt" | tr -d '()') (in memory)."
-  ARTIFACTS_DIR=target/lambda COLDSTART_LOG="$STACK_LOGS/coldstart.log" \
-    python3 scripts/coldstart.py "${COLD_STARTS:-20}" events "${targets[@]}"
-  cat "$STACK_LOGS/capacity.md"
-  target/release/bench latency
+  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md"
 } | tee "$out"
 
 python3 - "$out" README.md <<'PY'
