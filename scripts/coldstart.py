@@ -92,7 +92,8 @@ def measure(command, event, env):
     # must not reach the next one's.
     runtime = Runtime(("127.0.0.1", 0), Handler)
     runtime.arm(event)
-    threading.Thread(target=runtime.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for the next poll.
+    threading.Thread(target=runtime.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
     env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{runtime.server_address[1]}")
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=LOG)

@@ -7,7 +7,10 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
 use futures::future::join_all;
 use messenger_tests::events::dispatch;
 use messenger_tests::local::{app_at, prepare_table, stack_table};
@@ -200,16 +203,18 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// `CALLERS` concurrent callers each running `one` `calls` times in turn;
-/// call `i` of caller `c` gets the index `offset + c * calls + i`.
-async fn samples<F, Fut>(one: &F, offset: usize, calls: usize) -> Vec<Duration>
+/// call `j` of caller `c` gets the index `(first + j) * CALLERS + c`, unique
+/// across calls with distinct `first`s, and `index % CALLERS` is the caller
+/// (so each caller may keep a sender of its own).
+async fn samples<F, Fut>(one: &F, first: usize, calls: usize) -> Vec<Duration>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Duration>,
 {
     let callers = (0..CALLERS).map(|caller| async move {
         let mut times = Vec::with_capacity(calls);
-        for i in 0..calls {
-            times.push(one(offset + caller * calls + i).await);
+        for call in first..first + calls {
+            times.push(one(call * CALLERS + caller).await);
         }
         times
     });
@@ -251,7 +256,7 @@ where
 {
     let (mut handler_all, mut bare_all, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        let offset = round * CALLERS * CALLS_PER_ROUND;
+        let offset = round * CALLS_PER_ROUND;
         let (handler_times, bare_times) = if round % 2 == 0 {
             let handler_times = samples(&handler, offset, CALLS_PER_ROUND).await;
             (handler_times, samples(&bare, offset, CALLS_PER_ROUND).await)
@@ -293,11 +298,23 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             ("sk".to_owned(), s("TOKEN")),
         ])
     };
+    // The bare calls send what the store sends (projections, consumed
+    // capacity, conditions, client request tokens), so the difference is
+    // our code's work alone.
     let get_token = |token: String| {
         let key = token_key(&token);
         let table = table.clone();
         async move {
-            client.get_item().table_name(table).set_key(Some(key)).consistent_read(true).send().await.expect("get");
+            client
+                .get_item()
+                .table_name(table)
+                .set_key(Some(key))
+                .projection_expression("login, expires_at")
+                .consistent_read(true)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .expect("get");
         }
     };
 
@@ -316,9 +333,10 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             get.await;
             let stamp = shared::model::Timestamp::now().to_string();
             let sender = format!("lat-sender-{}", i % CALLERS);
-            // The same items in a partition of their own, so the mailbox
-            // the other rows read stays well-formed.
-            let pk = format!("USER#bare-{recipient}");
+            // The same items in a partition of each caller's own, so the
+            // mailbox the other rows read stays well-formed and no two
+            // callers' timestamps can collide.
+            let pk = format!("USER#bare-{}-{recipient}", i % CALLERS);
             let items = vec![
                 TransactWriteItem::builder()
                     .condition_check(
@@ -336,9 +354,13 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
                         Put::builder()
                             .table_name(&table)
                             .item("pk", s(&pk))
-                            .item("sk", s(format!("MSG#{stamp}-{i}")))
+                            .item("sk", s(format!("MSG#{stamp}")))
+                            .item("sender", s(&sender))
+                            .item("recipient", s(recipient))
+                            .item("timestamp", s(&stamp))
                             .item("sender_ts", s(format!("{sender}#{stamp}")))
                             .item("message", s(text_1kb("bare")))
+                            .condition_expression("attribute_not_exists(pk)")
                             .build()
                             .unwrap(),
                     )
@@ -349,15 +371,32 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
                             .table_name(&table)
                             .key("pk", s(&pk))
                             .key("sk", s(format!("PAIR#{sender}")))
-                            .update_expression("SET last_message_at = :ts ADD new_messages :one")
+                            .update_expression(
+                                "SET sender = :sender, last_message_at = :ts, \
+                                 new_messages = if_not_exists(new_messages, :zero) + :one, \
+                                 rev = if_not_exists(rev, :zero)",
+                            )
+                            .condition_expression("attribute_not_exists(last_message_at) OR last_message_at < :ts")
+                            .expression_attribute_values(":sender", s(&sender))
                             .expression_attribute_values(":ts", s(&stamp))
+                            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
                             .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                             .build()
                             .unwrap(),
                     )
                     .build(),
             ];
-            client.transact_write_items().set_transact_items(Some(items)).send().await.expect("transact");
+            // Each caller sends as its own sender, one message at a time,
+            // so the conditions hold as they do for the handler.
+            client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .client_request_token(format!("bare-{i:026}"))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .expect("transact");
             started.elapsed()
         }
     };
@@ -378,6 +417,8 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
                 .expression_attribute_values(":low", s("MSG#2000"))
                 .expression_attribute_values(":high", s("MSG#~"))
                 .scan_index_forward(false)
+                .projection_expression("sender, recipient, #ts, message")
+                .expression_attribute_names("#ts", "timestamp")
                 .limit(10);
             token_then_query(get_token(recipient_token.clone()), query)
         },
@@ -475,7 +516,7 @@ async fn token_then_query(
 ) -> Duration {
     let started = Instant::now();
     token_lookup.await;
-    query.consistent_read(true).send().await.expect("query");
+    query.consistent_read(true).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.expect("query");
     started.elapsed()
 }
 
