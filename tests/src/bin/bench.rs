@@ -19,7 +19,7 @@ use shared::store::capacity::{measure, Consumed};
 use shared::App;
 
 const CALLERS: usize = 16;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 const CALLS_PER_ROUND: usize = 8;
 
 fn text_1kb(tag: &str) -> String {
