@@ -325,6 +325,9 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             call(app, "send_message", &token, Some(json!({"recipient": recipient, "message": text_1kb("lat")}))).await.3
         }
     };
+    // Client request tokens live ten minutes: a run of its own may not
+    // reuse an earlier run's against the same DynamoDB.
+    let run = rand::random::<u32>();
     let send_bare = |i: usize| {
         let (table, token) = (table.clone(), senders[i % CALLERS].clone());
         let get = get_token(token);
@@ -392,7 +395,7 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             client
                 .transact_write_items()
                 .set_transact_items(Some(items))
-                .client_request_token(format!("bare-{i:026}"))
+                .client_request_token(format!("bare-{run:08x}-{i:018}"))
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
