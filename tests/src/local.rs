@@ -171,9 +171,7 @@ pub async fn demo_app(label: &str) -> App {
 /// fault proxy, say); the table is set up directly.
 pub async fn demo_app_via(label: &str, endpoint: Option<&str>) -> App {
     let table = format!("{label}-{:08x}", rand::random::<u32>());
-    let client = dynamodb_client().await;
-    create_table(&client, &table).await;
-    seed_demo(&Store::new(client, &table)).await;
+    prepare_table(&table, true).await;
     app_at(endpoint, &table).await
 }
 

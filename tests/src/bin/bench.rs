@@ -109,13 +109,13 @@ impl Http {
         elapsed
     }
 
-    /// p50 and p99 of `function` over HTTP, call `i` made with
-    /// `tokens[i % tokens.len()]`, after a round that starts one emulator
-    /// instance per concurrent caller.
+    /// p50 and p99 of `function` over HTTP, as many calls as one side of
+    /// [`side_by_side`] makes, call `i` with `tokens[i % tokens.len()]`,
+    /// after a round that starts one emulator instance per caller.
     async fn latency(&self, function: &str, tokens: &[String], body: Option<Value>) -> (f64, f64) {
         let one = |i: usize| self.call(function, &tokens[i % tokens.len()], body.clone());
         join_all((0..CALLERS).map(one)).await;
-        latency(one).await
+        p50_p99(samples(&one, 0, ROUNDS * CALLS_PER_ROUND).await)
     }
 }
 
@@ -224,16 +224,6 @@ where
 fn p50_p99(mut all: Vec<Duration>) -> (f64, f64) {
     all.sort();
     (percentile(&all, 0.5), percentile(&all, 0.99))
-}
-
-/// p50 and p99 of `ROUNDS × CALLS_PER_ROUND` calls from each of `CALLERS`
-/// concurrent callers.
-async fn latency<F, Fut>(one: F) -> (f64, f64)
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = Duration>,
-{
-    p50_p99(samples(&one, 0, ROUNDS * CALLS_PER_ROUND).await)
 }
 
 /// A handler timed beside the bare DynamoDB calls it needs.
