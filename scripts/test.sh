@@ -64,6 +64,9 @@ fi
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log"
 if [ "$status" -ne 0 ]; then
+  # What the functions and the emulator reported as errors, for a CI log
+  # that keeps only the output.
+  grep -E '"level":"ERROR"|panicked| ERROR ' "$STACK_LOGS/watch.log" | tail -n 20 >&2 || true
   echo "test: failed; the function logs are in $STACK_LOGS/watch.log" >&2
   exit "$status"
 fi

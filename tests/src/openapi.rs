@@ -55,7 +55,7 @@ impl Contract {
         let mut response = self
             .document
             .pointer(&pointer)
-            .ok_or_else(|| format!("{method} {path} answered {status}, which the document does not list"))?;
+            .ok_or_else(|| format!("{method} {path} answered {status}, which the document does not list: {body}"))?;
         if let Some(reference) = response["$ref"].as_str() {
             pointer = reference.trim_start_matches('#').to_owned();
             response = self.document.pointer(&pointer).ok_or_else(|| format!("dangling {reference}"))?;
