@@ -16,11 +16,10 @@ use serde::Deserialize;
 use super::idempotency::IdempotencyClaim;
 use super::{
     back_off, capacity, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS,
-    SENDER_INDEX,
+    PROFILE_SK, SENDER_INDEX,
 };
 use crate::model::{Identifier, Message, Timestamp};
 
-const PROFILE_SK: &str = "PROFILE";
 /// DynamoDB's cap on the items of one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// DynamoDB's cap on the keys of one BatchGetItem call.

@@ -168,6 +168,9 @@ fn user_pk(login: &str) -> String {
     format!("USER#{login}")
 }
 
+/// The sort key of a user's profile item, under [`user_pk`].
+const PROFILE_SK: &str = "PROFILE";
+
 /// Whether a cancelled transaction's item failed its condition.
 fn failed_condition(reasons: &[CancellationReason], index: usize) -> bool {
     reasons.get(index).and_then(CancellationReason::code) == Some("ConditionalCheckFailed")

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     back_off, capacity, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS,
+    PROFILE_SK,
 };
 use crate::model::{Identifier, Timestamp};
 
-const PROFILE_SK: &str = "PROFILE";
 const TOKEN_SK: &str = "TOKEN";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
