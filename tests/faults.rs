@@ -4,6 +4,7 @@
 //! Retry-After well inside the function's 10 s timeout, and the data must
 //! stay consistent: no duplicate or lost message, no counter that disagrees.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -151,12 +152,20 @@ async fn transaction_conflicts_are_retried_and_persistent_ones_change_nothing() 
 async fn dynamodb_going_away_mid_run_leaves_consistent_data() {
     let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
     let app = demo_app_via("mid-run", Some(&proxy.url)).await;
+    // The SDK's retries with random backoff can carry a request across a
+    // short outage, so the outage lasts until it has refused a send (and at
+    // least 700 ms), not for a fixed time that might refuse none.
+    let refused_sends = &AtomicUsize::new(0);
     let outage = {
         let proxy = proxy.clone();
         async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
             proxy.set(Fault::Refuse);
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            let started = Instant::now();
+            while refused_sends.load(Ordering::SeqCst) == 0 || started.elapsed() < Duration::from_millis(700) {
+                assert!(started.elapsed() < Duration::from_secs(30), "no send was refused during the outage");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             proxy.set(Fault::None);
         }
     };
@@ -168,6 +177,9 @@ async fn dynamodb_going_away_mid_run_leaves_consistent_data() {
             let (status, _) =
                 call(app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": text})).await;
             assert!(status == 201 || status == 503, "{status}");
+            if status == 503 {
+                refused_sends.fetch_add(1, Ordering::SeqCst);
+            }
             (text, status)
         }
     });
