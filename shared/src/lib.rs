@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod reply;
 pub mod store;
 
 pub use app::{serve, App, Config};

@@ -121,6 +121,11 @@ impl Timestamp {
     pub fn unix_seconds(self) -> i64 {
         self.0.timestamp()
     }
+
+    /// The instant before: "before T" is "at or before T - 1µs".
+    pub fn previous(self) -> Self {
+        Self(self.0 - Duration::microseconds(1))
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS`, then an optional fraction of 1 to 9 digits, then

@@ -73,3 +73,30 @@ pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<B
     })
     .await
 }
+
+/// The method of a function's route.
+pub fn method_of(function: &str) -> &'static str {
+    match function {
+        "register" | "login" | "logout" | "send_message" => "POST",
+        "fetch_new_messages" | "fetch_messages" => "PUT",
+        "delete_message" | "delete_messages" => "DELETE",
+        _ => "GET",
+    }
+}
+
+/// A request to a function's route, as API Gateway hands it over: with
+/// `token` (unless empty) as the bearer and `body` as JSON.
+pub fn handler_request(function: &str, token: &str, body: Option<serde_json::Value>) -> Request {
+    let mut builder = lambda_http::http::Request::builder().method(method_of(function)).uri(format!("/{function}"));
+    if !token.is_empty() {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(body) => {
+            builder = builder.header("content-type", "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::Empty,
+    };
+    builder.body(body).expect("request")
+}

@@ -29,6 +29,10 @@ pub enum Fault {
     /// Answer the next `n` transactions with a cancellation for `reason`
     /// on every item, without forwarding them.
     CancelTransacts { n: u32, reason: &'static str },
+    /// Hold every transaction this long before forwarding it, as AWS's
+    /// commits take milliseconds where DynamoDB Local's take microseconds:
+    /// concurrent transactions then overlap as they do on AWS.
+    DelayTransacts(std::time::Duration),
 }
 
 #[derive(Clone)]
@@ -106,6 +110,16 @@ impl FaultProxy {
             Abort,
             Stall,
             Cancel(&'static str),
+        }
+        let delay = match self.fault() {
+            Fault::DelayTransacts(delay) if is_transact => Some(delay),
+            _ => None,
+        };
+        if let Some(delay) = delay {
+            // Between half and one and a half times the delay, so
+            // transactions reach DynamoDB in another order than they left.
+            let jitter = rand::random_range(0.5..1.5);
+            tokio::time::sleep(delay.mul_f64(jitter)).await;
         }
         let action = match &mut *self.fault.lock().expect("fault lock") {
             Fault::Refuse => Action::Abort,

@@ -83,6 +83,11 @@ pub async fn create_table(client: &Client, name: &str) {
                             .projection_type(ProjectionType::from(
                                 index["Projection"]["ProjectionType"].as_str().expect("ProjectionType"),
                             ))
+                            .set_non_key_attributes(index["Projection"]["NonKeyAttributes"].as_sequence().map(
+                                |names| {
+                                    names.iter().map(|name| name.as_str().expect("attribute name").to_owned()).collect()
+                                },
+                            ))
                             .build(),
                     )
                     .build()
@@ -199,6 +204,15 @@ pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
         };
         let unfetched = store.read_mailbox(after_cursor, false, usize::MAX).await.expect("read messages");
         assert_eq!(unfetched.len() as u64, pair.new_messages, "{recipient} from {}: counter vs messages", pair.sender);
+        // The pending index holds the pair exactly while it has new
+        // messages, under a bound no newer than the oldest of them.
+        match (unfetched.first(), pair.pending_since) {
+            (None, None) => {}
+            (Some(oldest), Some(since)) => assert!(since <= oldest.timestamp, "{recipient} from {}", pair.sender),
+            (oldest, since) => {
+                panic!("{recipient} from {}: oldest new {oldest:?}, pending since {since:?}", pair.sender)
+            }
+        }
         let all = MailboxRange { recipient, sender: Some(&pair.sender), from: None, to: None };
         let newest = store.read_mailbox(all, true, 1).await.expect("read newest");
         assert!(newest.iter().all(|m| m.timestamp <= pair.last_message_at), "{recipient} from {}", pair.sender);

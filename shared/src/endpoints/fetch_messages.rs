@@ -16,6 +16,7 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{json_body, json_response};
 use crate::model::{page_limit, Identifier, Message, Timestamp};
+use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::MailboxRange;
 
 pub const MAX_SLICE_POSITIONS: usize = 1000;
@@ -119,49 +120,74 @@ fn check_slice(plan: &SlicePlan) -> Result<(), ApiError> {
     }
 }
 
+/// Resolves a mixed-sign slice to positions from the oldest, counting no
+/// more keys than can matter: with `start >= 0 > stop`, past `start + |stop|
+/// + 1000` the slice is surely too wide; with `start < 0 <= stop`, past
+/// `stop + |start|` it is surely empty.
+async fn resolve_mixed_slice(
+    app: &App,
+    range: MailboxRange<'_>,
+    (start, stop): (i64, Option<i64>),
+) -> Result<SlicePlan, ApiError> {
+    let stop = stop.unwrap_or(i64::MAX);
+    let span = usize::try_from(start.unsigned_abs().saturating_add(stop.unsigned_abs())).unwrap_or(usize::MAX);
+    let at_most = if start >= 0 { span.saturating_add(MAX_SLICE_POSITIONS + 1) } else { span };
+    let total = app.store.count_positions(range, at_most).await?;
+    let from = resolve_bound(start, total);
+    let to = resolve_bound(stop, total);
+    let plan = SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) };
+    check_slice(&plan)?;
+    Ok(plan)
+}
+
+/// Reads a slice: skipped positions as keys only (`by_time`), then the
+/// messages it returns; an empty slice reads nothing.
 async fn read_slice(
     app: &App,
     range: MailboxRange<'_>,
     plan: SlicePlan,
-    (start, stop): (i64, Option<i64>),
+    bounds: (i64, Option<i64>),
 ) -> Result<Vec<Message>, ApiError> {
     let plan = match plan {
-        SlicePlan::NeedsTotal => {
-            let total = app.store.count_mailbox(range).await?;
-            let from = resolve_bound(start, total);
-            let to = stop.map_or(total, |stop| resolve_bound(stop, total));
-            let plan = SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) };
-            check_slice(&plan)?;
-            plan
-        }
+        SlicePlan::NeedsTotal => resolve_mixed_slice(app, range, bounds).await?,
         plan => plan,
     };
-    match plan {
-        SlicePlan::Oldest { skip, take } => {
-            let messages = app.store.read_mailbox(range, false, skip.saturating_add(take)).await?;
-            Ok(messages.into_iter().skip(skip).collect())
-        }
-        SlicePlan::Newest { skip, take } => {
-            let mut messages: Vec<Message> =
-                app.store.read_mailbox(range, true, skip.saturating_add(take)).await?.into_iter().skip(skip).collect();
-            messages.reverse();
-            Ok(messages)
-        }
-        SlicePlan::OldestToEnd { skip } => {
-            let messages: Vec<Message> = app
-                .store
-                .read_mailbox(range, false, skip.saturating_add(MAX_SLICE_POSITIONS + 1))
-                .await?
-                .into_iter()
-                .skip(skip)
-                .collect();
-            if messages.len() > MAX_SLICE_POSITIONS {
-                return Err(too_many_positions());
-            }
-            Ok(messages)
-        }
+    let (newest_first, skip, take) = match plan {
+        SlicePlan::Oldest { skip, take } => (false, skip, take),
+        SlicePlan::Newest { skip, take } => (true, skip, take),
+        // One more than allowed shows that the slice is too wide.
+        SlicePlan::OldestToEnd { skip } => (false, skip, MAX_SLICE_POSITIONS + 1),
         SlicePlan::NeedsTotal => unreachable!("resolved above"),
+    };
+    if take == 0 {
+        return Ok(Vec::new());
     }
+    let range = match (skip, newest_first) {
+        (0, _) => range,
+        (skip, false) => match app.store.skip_positions(range, false, skip).await? {
+            Some(last_skipped) => MailboxRange { from: Some(last_skipped.next()), ..range },
+            None => return Ok(Vec::new()),
+        },
+        (skip, true) => match app.store.skip_positions(range, true, skip).await? {
+            Some(last_skipped) => MailboxRange { to: Some(last_skipped.previous()), ..range },
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut messages = app.store.read_reply_page(range, newest_first, take).await?;
+    if messages.len() > MAX_SLICE_POSITIONS {
+        return Err(too_many_positions());
+    }
+    let fit = leading_fit(&messages, MAX_REPLY_BYTES);
+    if fit < messages.len() {
+        return Err(ApiError::bad_request(format!(
+            "the messages of this slice are more than one reply carries ({MAX_REPLY_BYTES} bytes); \
+             only its first {fit} positions fit: ask for fewer positions, or page by period"
+        )));
+    }
+    if newest_first {
+        messages.reverse();
+    }
+    Ok(messages)
 }
 
 /// A fetch_messages request whose shape and values are checked.
@@ -225,15 +251,18 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
             Some(after) => Some(period_start.map_or(after.next(), |start| start.max(after.next()))),
             None => period_start,
         };
-        let mut messages = app.store.read_mailbox(MailboxRange { from, ..range }, false, limit + 1).await?;
-        let next = (messages.len() > limit).then(|| {
-            messages.truncate(limit);
-            encode_next(messages[limit - 1].timestamp, &range)
+        let mut messages = app.store.read_reply_page(MailboxRange { from, ..range }, false, limit + 1).await?;
+        let fit = leading_fit(&messages[..messages.len().min(limit)], MAX_REPLY_BYTES);
+        let next = (messages.len() > fit).then(|| {
+            messages.truncate(fit);
+            encode_next(messages[fit - 1].timestamp, &range)
         });
         (messages, next)
     } else {
         let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
-        let mut messages = app.store.read_mailbox(recent, true, limit).await?;
+        // Newest first, so a cut by size keeps the newest.
+        let mut messages = app.store.read_reply_page(recent, true, limit).await?;
+        messages.truncate(leading_fit(&messages, MAX_REPLY_BYTES));
         messages.reverse();
         (messages, None)
     };

@@ -4,13 +4,10 @@
 //! so concurrent senders, fetchers and deleters can only lose a race and
 //! retry, never leave a skipped or doubly delivered message behind.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    Select, TransactWriteItem, Update,
+    TransactWriteItem, Update,
 };
-use futures::future::try_join_all;
 use serde::Deserialize;
 
 use super::idempotency::IdempotencyClaim;
@@ -19,7 +16,11 @@ use super::{
     PROFILE_SK, SENDER_INDEX,
 };
 use crate::model::{Identifier, Message, Timestamp};
+use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
+/// How many ordering races one send may lose: 64 concurrent sends on one
+/// pair all succeed, since each loss is another of them committing.
+const MAX_ORDERING_RACES: u32 = 64;
 /// DynamoDB's cap on the items of one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// DynamoDB's cap on the keys of one BatchGetItem call.
@@ -39,7 +40,7 @@ fn message_key(recipient: &Identifier, timestamp: Timestamp) -> Item {
     key(user_pk(recipient.as_str()), message_sk(timestamp))
 }
 
-fn pair_key(recipient: &Identifier, sender: &Identifier) -> Item {
+pub(super) fn pair_key(recipient: &Identifier, sender: &Identifier) -> Item {
     key(user_pk(recipient.as_str()), pair_sk(sender))
 }
 
@@ -55,6 +56,12 @@ pub struct Pair {
     pub fetched_through: Option<Timestamp>,
     /// Messages after the cursor that still exist.
     pub new_messages: u64,
+    /// Present exactly while `new_messages` is not zero: no new message of
+    /// the pair is older (it is the oldest new one when a send set it, a
+    /// lower bound after a fetch or delete). The `by_pending` index sorts
+    /// pairs by it, so a fetch picks senders without reading every pair.
+    #[serde(default)]
+    pub pending_since: Option<Timestamp>,
     /// Bumped by every fetch and every delete of a new message; both
     /// condition on it, so neither acts on a stale view of the other.
     pub rev: u64,
@@ -77,14 +84,14 @@ pub struct MailboxRange<'a> {
 }
 
 impl MailboxRange<'_> {
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         matches!((self.from, self.to), (Some(from), Some(to)) if from > to)
     }
 
     /// The key condition of the range: on the table's sort key for the whole
     /// mailbox, on the `by_sender` index for one sender. Never a filter, so
     /// a query's `Limit` counts exactly the messages in the range.
-    fn query(&self, store: &Store) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    pub(super) fn query(&self, store: &Store) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let (sort_attribute, prefix) = match self.sender {
             Some(sender) => ("sender_ts", format!("{sender}#")),
             None => ("sk", "MSG#".to_owned()),
@@ -112,17 +119,6 @@ pub enum SendOutcome {
     Sent(Timestamp),
     RecipientUnknown,
     /// The idempotency key is held by a record written since it was checked.
-    IdempotencyKeyUsed,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FetchedBatch {
-    pub messages: Vec<Message>,
-    pub more: bool,
-}
-
-pub enum FetchNewOutcome {
-    Fetched(FetchedBatch),
     IdempotencyKeyUsed,
 }
 
@@ -171,7 +167,14 @@ impl Store {
         clock: impl Fn() -> Timestamp,
     ) -> Result<SendOutcome, StoreError> {
         let mut floor: Option<Timestamp> = None;
-        for attempt in 0..MAX_ATTEMPTS {
+        // Each lost ordering race means another send of this pair
+        // committed, so losing many is progress, not a stuck system: they
+        // have a budget of their own, as large as the bulk senders we accept.
+        let mut races = 0;
+        for attempt in 0..MAX_ATTEMPTS + MAX_ORDERING_RACES {
+            if attempt - races >= MAX_ATTEMPTS {
+                break;
+            }
             let now = clock();
             let timestamp = floor.map_or(now, |floor| floor.max(now));
             let message =
@@ -207,6 +210,7 @@ impl Store {
                             .update_expression(
                                 "SET sender = :sender, last_message_at = :ts, \
                                  new_messages = if_not_exists(new_messages, :zero) + :one, \
+                                 pending_since = if_not_exists(pending_since, :ts), \
                                  rev = if_not_exists(rev, :zero)",
                             )
                             .condition_expression("attribute_not_exists(last_message_at) OR last_message_at < :ts")
@@ -249,7 +253,16 @@ impl Store {
                 floor = Some(last.map_or(timestamp.next(), Timestamp::next).max(floor.unwrap_or(timestamp)));
                 raced = true;
             }
-            if !raced {
+            // The first race is retried at once with the timestamp it
+            // learned; racing again means many writers on this pair (a bulk
+            // importer), who must spread out or keep colliding.
+            if raced {
+                races += 1;
+                if races > MAX_ORDERING_RACES {
+                    break;
+                }
+            }
+            if !raced || races > 1 {
                 back_off(attempt).await;
             }
         }
@@ -304,7 +317,30 @@ impl Store {
         newest_first: bool,
         max: usize,
     ) -> Result<Vec<Message>, StoreError> {
+        self.read_mailbox_within(range, newest_first, max, usize::MAX).await
+    }
+
+    /// Like [`Store::read_mailbox`], for a reply: stops reading once the
+    /// messages read pass what one reply carries, so a page of long
+    /// messages costs about a reply's worth of reads, not `max` messages.
+    pub async fn read_reply_page(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        max: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read_mailbox_within(range, newest_first, max, MAX_REPLY_BYTES).await
+    }
+
+    pub(super) async fn read_mailbox_within(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         let mut messages = Vec::new();
+        let mut bytes = 0;
         if range.is_empty() || max == 0 {
             return Ok(messages);
         }
@@ -323,35 +359,12 @@ impl Store {
                 .send()
                 .await?;
             capacity::read(page.consumed_capacity());
-            messages.extend(serde_dynamo::from_items::<_, Message>(page.items.unwrap_or_default())?);
+            let read = serde_dynamo::from_items::<_, Message>(page.items.unwrap_or_default())?;
+            bytes += read.iter().map(entry_bytes).sum::<usize>();
+            messages.extend(read);
             start = page.last_evaluated_key;
-            if start.is_none() || messages.len() >= max {
+            if start.is_none() || messages.len() >= max || bytes > max_bytes {
                 return Ok(messages);
-            }
-        }
-    }
-
-    /// How many messages the range holds (reads them all: use sparingly).
-    pub async fn count_mailbox(&self, range: MailboxRange<'_>) -> Result<usize, StoreError> {
-        if range.is_empty() {
-            return Ok(0);
-        }
-        let mut count = 0;
-        let mut start = None;
-        loop {
-            let page = range
-                .query(self)
-                .select(Select::Count)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await?;
-            capacity::read(page.consumed_capacity());
-            count += usize::try_from(page.count).unwrap_or(0);
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(count);
             }
         }
     }
@@ -363,25 +376,37 @@ impl Store {
         recipient: &Identifier,
         timestamps: &[Timestamp],
     ) -> Result<Vec<Message>, StoreError> {
-        let mut messages = Vec::with_capacity(timestamps.len());
-        for chunk in timestamps.chunks(MAX_BATCH_GET_KEYS) {
-            let keys = chunk.iter().map(|t| message_key(recipient, *t)).collect();
-            messages.extend(self.batch_get(keys).await?);
-        }
+        let keys: Vec<Item> = timestamps.iter().map(|t| message_key(recipient, *t)).collect();
+        let mut messages: Vec<Message> = self.batch_get(keys, Some(MESSAGE_PROJECTION)).await?;
         messages.sort_by_key(|m| m.timestamp);
         Ok(messages)
     }
 
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Message>, StoreError> {
+    /// The items at `keys` that exist, in no particular order; strongly
+    /// consistent, 100 keys a call, unprocessed keys sent again.
+    pub(super) async fn batch_get<T: serde::de::DeserializeOwned>(
+        &self,
+        keys: Vec<Item>,
+        projection: Option<&str>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+            found.extend(self.batch_get_chunk(chunk.to_vec(), projection).await?);
+        }
+        Ok(found)
+    }
+
+    async fn batch_get_chunk<T: serde::de::DeserializeOwned>(
+        &self,
+        keys: Vec<Item>,
+        projection: Option<&str>,
+    ) -> Result<Vec<T>, StoreError> {
         let mut messages = Vec::new();
-        let mut request = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys))
-                .projection_expression(MESSAGE_PROJECTION)
-                .expression_attribute_names("#ts", "timestamp")
-                .consistent_read(true)
-                .build()?,
-        );
+        let mut keys = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
+        if let Some(projection) = projection {
+            keys = keys.projection_expression(projection).expression_attribute_names("#ts", "timestamp");
+        }
+        let mut request = Some(keys.build()?);
         let mut attempt = 0;
         while let Some(keys) = request.take() {
             let reply = self
@@ -393,7 +418,7 @@ impl Store {
                 .await?;
             capacity::reads(reply.consumed_capacity());
             let items = reply.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
-            messages.extend(serde_dynamo::from_items::<_, Message>(items)?);
+            messages.extend(serde_dynamo::from_items::<_, T>(items)?);
             request = reply.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
             if request.is_some() {
                 attempt += 1;
@@ -404,159 +429,6 @@ impl Store {
             }
         }
         Ok(messages)
-    }
-
-    /// Returns, oldest first, up to `limit` messages that no earlier fetch
-    /// returned, and moves the cursors past them in one transaction that
-    /// conditions on every touched pair's `rev`. A racing fetch or delete
-    /// makes it retry from a fresh read, so no message is returned twice
-    /// or skipped. With a claim, the batch is recorded in that transaction.
-    pub async fn fetch_new(
-        &self,
-        recipient: &Identifier,
-        sender: Option<&Identifier>,
-        limit: usize,
-        claim: Option<&IdempotencyClaim>,
-    ) -> Result<FetchNewOutcome, StoreError> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let pairs = match sender {
-                Some(sender) => self.pair(recipient, sender).await?.into_iter().collect(),
-                None => self.pairs(recipient).await?,
-            };
-            let pending: Vec<Pair> = pairs.into_iter().filter(|p| p.new_messages > 0).collect();
-            let Some(candidates) = self.oldest_new(recipient, &pending, limit).await? else {
-                back_off(attempt).await;
-                continue;
-            };
-
-            // The oldest `limit` messages, cut short where one more sender
-            // would overflow the transaction.
-            let pair_budget = MAX_TRANSACTION_ITEMS - usize::from(claim.is_some());
-            let mut taken: BTreeMap<&Identifier, (u64, Timestamp)> = BTreeMap::new();
-            let mut batch = Vec::new();
-            for message in candidates.iter().take(limit) {
-                if !taken.contains_key(&message.sender) && taken.len() == pair_budget {
-                    break;
-                }
-                let entry = taken.entry(&message.sender).or_insert((0, message.timestamp));
-                entry.0 += 1;
-                entry.1 = entry.1.max(message.timestamp);
-                batch.push(message.clone());
-            }
-            let more = pending.iter().any(|pair| {
-                let count = taken.get(&pair.sender).map_or(0, |(count, _)| *count);
-                pair.new_messages > count
-            });
-
-            let mut items = Vec::with_capacity(taken.len() + 1);
-            for pair in &pending {
-                let Some((count, through)) = taken.get(&pair.sender) else {
-                    continue;
-                };
-                let update = Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(pair_key(recipient, &pair.sender)))
-                    .update_expression(
-                        "SET fetched_through = :through, new_messages = new_messages - :count, rev = rev + :one",
-                    )
-                    .condition_expression("rev = :rev")
-                    .expression_attribute_values(":through", s(through.to_string()))
-                    .expression_attribute_values(":count", n(count))
-                    .expression_attribute_values(":one", n(1))
-                    .expression_attribute_values(":rev", n(pair.rev))
-                    .build()?;
-                items.push(TransactWriteItem::builder().update(update).build());
-            }
-            let claim_index = items.len();
-            if let Some(claim) = claim {
-                let result = FetchReplay::new(&batch, more).to_json();
-                items.push(self.idempotency_item(claim, &result, Timestamp::now())?);
-            }
-            let fetched = FetchedBatch { messages: batch, more };
-            if items.is_empty() {
-                return Ok(FetchNewOutcome::Fetched(fetched));
-            }
-            match self.transact(items).await? {
-                Transaction::Committed => return Ok(FetchNewOutcome::Fetched(fetched)),
-                Transaction::Cancelled(reasons) if claim.is_some() && failed_condition(&reasons, claim_index) => {
-                    return Ok(FetchNewOutcome::IdempotencyKeyUsed);
-                }
-                Transaction::Cancelled(_) => back_off(attempt).await,
-            }
-        }
-        Err(StoreError::Contention)
-    }
-
-    /// The oldest `limit` new messages of the pending pairs, oldest first;
-    /// `None` when a concurrent delete left fewer than a counter promised
-    /// (the caller reads again, since moving a cursor now could pass a
-    /// message unseen).
-    ///
-    /// A lazy merge: each sender's new messages are read in growing chunks,
-    /// and only from senders who may still hold one older than the
-    /// `limit`-th oldest read so far, so the reads stay near `limit`
-    /// messages however many senders wait.
-    async fn oldest_new(
-        &self,
-        recipient: &Identifier,
-        pending: &[Pair],
-        limit: usize,
-    ) -> Result<Option<Vec<Message>>, StoreError> {
-        let unread_count = |pair: &Pair, read: &[Message]| {
-            usize::try_from(pair.new_messages).unwrap_or(usize::MAX).saturating_sub(read.len())
-        };
-        let total_new: u64 = pending.iter().map(|pair| pair.new_messages).sum();
-        // Everything fits in one batch: read it all at once. Otherwise each
-        // sender's share of the batch, plus one message that shows (when it
-        // is newer than the batch) that the sender holds nothing older.
-        let share = match pending.len() {
-            _ if total_new <= limit as u64 => limit,
-            0 | 1 => limit,
-            senders => limit.div_ceil(senders) + 1,
-        };
-        let mut streams: Vec<Vec<Message>> = vec![Vec::new(); pending.len()];
-        let mut wanted: Vec<usize> = pending.iter().map(|pair| unread_count(pair, &[]).min(share)).collect();
-        loop {
-            let reads = pending.iter().zip(&streams).zip(&wanted).filter(|(_, wanted)| **wanted > 0).map(
-                |((pair, read), wanted)| {
-                    let after = read.last().map(|m| m.timestamp).or(pair.fetched_through);
-                    let range = MailboxRange {
-                        recipient,
-                        sender: Some(&pair.sender),
-                        from: after.map(Timestamp::next),
-                        to: None,
-                    };
-                    self.read_mailbox(range, false, *wanted)
-                },
-            );
-            let chunks = try_join_all(reads).await?;
-            let reading = streams.iter_mut().zip(&wanted).filter(|(_, wanted)| **wanted > 0);
-            for ((read, wanted), chunk) in reading.zip(chunks) {
-                if chunk.len() < *wanted {
-                    return Ok(None);
-                }
-                read.extend(chunk);
-            }
-
-            let mut candidates: Vec<&Message> = streams.iter().flatten().collect();
-            candidates.sort_by_key(|m| m.timestamp);
-            let cutoff = candidates.get(limit.saturating_sub(1)).map(|m| m.timestamp);
-            // A sender may still hold an older message than the cutoff only
-            // if its last read one is older; without a cutoff, every sender
-            // with unread messages may.
-            for ((pair, read), wanted) in pending.iter().zip(&streams).zip(wanted.iter_mut()) {
-                let last = read.last().map(|m| m.timestamp);
-                let behind = match (cutoff, last) {
-                    (Some(cutoff), Some(last)) => last < cutoff,
-                    _ => true,
-                };
-                *wanted = if behind { unread_count(pair, read).min(read.len().max(1)) } else { 0 };
-            }
-            if wanted.iter().all(|wanted| *wanted == 0) {
-                candidates.truncate(limit);
-                return Ok(Some(candidates.into_iter().cloned().collect()));
-            }
-        }
     }
 
     /// Deletes the messages of `sender` to `recipient` at the given
@@ -600,10 +472,17 @@ impl Store {
             }
             let still_new = part.iter().filter(|t| pair.is_new(**t)).count();
             if still_new > 0 {
+                // The pair leaves the pending index with its last new message;
+                // otherwise `pending_since` stays a valid lower bound.
+                let none_left = pair.new_messages == still_new as u64;
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(pair_key(recipient, sender)))
-                    .update_expression("SET new_messages = new_messages - :count, rev = rev + :one")
+                    .update_expression(if none_left {
+                        "SET new_messages = new_messages - :count, rev = rev + :one REMOVE pending_since"
+                    } else {
+                        "SET new_messages = new_messages - :count, rev = rev + :one"
+                    })
                     .condition_expression("rev = :rev")
                     .expression_attribute_values(":count", n(still_new))
                     .expression_attribute_values(":one", n(1))
@@ -622,34 +501,5 @@ impl Store {
             }
         }
         Err(StoreError::Contention)
-    }
-}
-
-/// What an idempotent fetch_new_messages keeps to replay its batch: each
-/// message's sender and timestamp (the text is read again, so a record stays
-/// small whatever the batch; the sender guards against a later message that
-/// took a deleted one's timestamp) and the `more` flag.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
-pub struct FetchReplay {
-    pub messages: Vec<(Identifier, Timestamp)>,
-    pub more: bool,
-}
-
-impl FetchReplay {
-    fn new(batch: &[Message], more: bool) -> Self {
-        Self { messages: batch.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(), more }
-    }
-
-    fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("replay serializes")
-    }
-
-    pub fn timestamps(&self) -> Vec<Timestamp> {
-        self.messages.iter().map(|(_, timestamp)| *timestamp).collect()
-    }
-
-    /// Whether a message read back is one of the batch.
-    pub fn contains(&self, message: &Message) -> bool {
-        self.messages.iter().any(|(sender, timestamp)| *sender == message.sender && *timestamp == message.timestamp)
     }
 }

@@ -4,18 +4,24 @@
 //! |---|---|---|---|
 //! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? |
 //! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` |
-//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `rev` |
+//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `pending_since`?, `rev` |
 //! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `result`, `ttl` |
 //!
 //! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
 //! (`<sender>#<timestamp>`), so one sender's messages to one recipient are
 //! a contiguous, time-ordered key range that can be read with strong
-//! consistency (a global index could not: it lags the table).
+//! consistency (a global index could not: it lags the table). Two more
+//! local indexes hold small entries: `by_time` (a message's keys and
+//! sender, by `timestamp`) for skipping and counting slice positions, and
+//! `by_pending` (pair keys by `pending_since`, present only while a pair
+//! has new messages) for choosing which senders a fetch reads.
 
 pub mod capacity;
+mod fetch_new;
 mod idempotency;
 mod messages;
+mod positions;
 mod users;
 
 use std::collections::HashMap;
@@ -27,8 +33,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ReturnConsumed
 use aws_sdk_dynamodb::Client;
 use rand::Rng;
 
+pub use fetch_new::{FetchNewOutcome, FetchReplay, FetchedBatch};
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord};
-pub use messages::{DeleteOutcome, FetchNewOutcome, FetchReplay, FetchedBatch, MailboxRange, Pair, SendOutcome};
+pub use messages::{DeleteOutcome, MailboxRange, Pair, SendOutcome};
 pub use users::{TokenRecord, UserRecord};
 
 pub const SENDER_INDEX: &str = "by_sender";

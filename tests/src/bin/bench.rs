@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update,
 };
 use futures::future::join_all;
-use messenger_tests::events::dispatch;
+use messenger_tests::events::{dispatch, handler_request as request, method_of};
 use messenger_tests::local::{app_at, prepare_table, stack_table};
 use serde_json::{json, Value};
 use shared::store::capacity::{measure, Consumed};
@@ -24,30 +24,6 @@ const CALLS_PER_ROUND: usize = 8;
 
 fn text_1kb(tag: &str) -> String {
     format!("{tag}:{}", "m".repeat(1024 - tag.len() - 1))
-}
-
-fn method_of(function: &str) -> &'static str {
-    match function {
-        "register" | "login" | "logout" | "send_message" => "POST",
-        "fetch_new_messages" | "fetch_messages" => "PUT",
-        "delete_message" | "delete_messages" => "DELETE",
-        _ => "GET",
-    }
-}
-
-fn request(function: &str, token: &str, body: Option<Value>) -> lambda_http::Request {
-    let mut builder = lambda_http::http::Request::builder().method(method_of(function)).uri(format!("/{function}"));
-    if !token.is_empty() {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            builder = builder.header("content-type", "application/json");
-            lambda_http::Body::from(body.to_string())
-        }
-        None => lambda_http::Body::Empty,
-    };
-    builder.body(body).expect("request")
 }
 
 /// One call: status, body, capacity and time.
