@@ -2,6 +2,8 @@
 //! its documented errors. The base URL comes from MESSENGER_API_URL, so
 //! the suite runs unchanged against `cargo lambda watch` or a deployed API.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use messenger_tests::api::{unique_login, Api, User};
 use messenger_tests::template::protected_routes;
 use serde_json::{json, Value};
@@ -413,6 +415,66 @@ async fn fetch_messages_slices_pages_and_recent_view() {
     let first = fetch(&api, &hal, period).await;
     let foreign = json!({"period_start": stamps[0], "limit": 2, "next": first["next"]});
     assert_eq!(api.call("PUT", "/fetch_messages", Some(&hal.token), Some(foreign)).await.status, 400);
+}
+
+/// A `next` token with its `after` rewritten, as any client can do: the
+/// token is readable JSON in base64.
+fn rewrite_after(next: &str, after: &str) -> String {
+    let mut token: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(next).expect("base64")).expect("JSON");
+    token["after"] = json!(after);
+    URL_SAFE_NO_PAD.encode(token.to_string())
+}
+
+#[tokio::test]
+async fn fetch_messages_next_cannot_be_forged_outside_its_query() {
+    let api = api();
+    let pia = api.register("forge-p").await;
+    let quin = api.register("forge-q").await;
+    let mut stamps = Vec::new();
+    for i in 0..4 {
+        stamps.push(send_ok(&api, &quin, &pia, &format!("f{i}")).await);
+    }
+    let period = json!({"period_start": stamps[2], "limit": 1});
+    let first = fetch(&api, &pia, period.clone()).await;
+    assert_eq!(texts(&first), ["f2"]);
+    let next = first["next"].as_str().expect("a next page");
+    let paging = |next: String, limit: i64| {
+        let mut request = period.clone();
+        request["next"] = json!(next);
+        request["limit"] = json!(limit);
+        request
+    };
+
+    for (forged, why) in [
+        // Year 10000 would sort before every real timestamp.
+        (paging(rewrite_after(next, "9999-12-31T23:59:59.999999Z"), 1), "after the latest instant"),
+        (paging(rewrite_after(next, "+10000-01-01T00:00:00.000000Z"), 1), "after the year 9999"),
+        (paging(rewrite_after(next, &stamps[0]), 1), "before period_start"),
+        (paging(next.to_owned(), 3), "with another limit"),
+    ] {
+        let reply = api.call("PUT", "/fetch_messages", Some(&pia.token), Some(forged)).await;
+        assert_eq!(reply.status, 400, "a token {why}: {:?}", reply.body);
+    }
+    assert_eq!(texts(&fetch(&api, &pia, paging(next.to_owned(), 1)).await), ["f3"], "the genuine token pages on");
+}
+
+#[tokio::test]
+async fn timestamps_past_the_year_9999_are_refused_everywhere() {
+    let api = api();
+    let rae = api.register("y10k-r").await;
+    let me = rae.login.as_str();
+    for late in ["+10000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999-00:01"] {
+        for (method, path, body) in [
+            ("PUT", "/fetch_messages", json!({"period_start": late})),
+            ("PUT", "/fetch_messages", json!({"period_end": late})),
+            ("DELETE", "/delete_message", json!({"sender": me, "recipient": me, "timestamp": late})),
+            ("DELETE", "/delete_messages", json!({"sender": me, "recipient": me, "timestamps": [late]})),
+        ] {
+            let reply = api.call(method, path, Some(&rae.token), Some(body.clone())).await;
+            assert_eq!(reply.status, 400, "{path} {body}: {:?}", reply.body);
+            assert!(reply.error().contains("9999-12-31T23:59:59.999999Z"), "{path} {body}: {:?}", reply.body);
+        }
+    }
 }
 
 #[tokio::test]

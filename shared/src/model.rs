@@ -63,11 +63,21 @@ pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
     /// The earliest and latest instants whose canonical form keeps the
-    /// fixed width (four-digit years).
+    /// fixed width (four-digit years). Past them chrono writes `+10000-…`,
+    /// which sorts before `2026-…` in a storage key.
+    const EARLIEST: &'static str = "0001-01-01T00:00:00Z";
+    const LATEST: &'static str = "9999-12-31T23:59:59.999999Z";
+
     fn bounds() -> (DateTime<Utc>, DateTime<Utc>) {
-        let min = DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z").expect("valid literal");
-        let max = DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999Z").expect("valid literal");
+        let min = DateTime::parse_from_rfc3339(Self::EARLIEST).expect("valid literal");
+        let max = DateTime::parse_from_rfc3339(Self::LATEST).expect("valid literal");
         (min.to_utc(), max.to_utc())
+    }
+
+    /// The instant as a `Timestamp`, if it lies within the bounds.
+    fn bounded(instant: DateTime<Utc>) -> Option<Self> {
+        let (min, max) = Self::bounds();
+        (min..=max).contains(&instant).then_some(Self(instant))
     }
 
     pub fn now() -> Self {
@@ -83,6 +93,16 @@ impl Timestamp {
                 "{field} must be an RFC 3339 timestamp such as 2026-11-21T10:15:30.123456Z (got {value:?})"
             ))
         };
+        let out_of_range = || {
+            ApiError::bad_request(format!(
+                "{field} must lie between {} and {} (got {value:?})",
+                Self::EARLIEST,
+                Self::LATEST
+            ))
+        };
+        if has_long_or_signed_year(value) {
+            return Err(out_of_range());
+        }
         if !has_timestamp_shape(value) {
             return Err(invalid());
         }
@@ -90,24 +110,25 @@ impl Timestamp {
             Ok(with_offset) => with_offset.to_utc(),
             Err(_) => NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").map_err(|_| invalid())?.and_utc(),
         };
-        let parsed = parsed.trunc_subsecs(6);
-        let (min, max) = Self::bounds();
-        if parsed < min || parsed > max {
-            return Err(ApiError::bad_request(format!(
-                "{field} must lie between the years 0001 and 9999 (got {value:?})"
-            )));
-        }
-        Ok(Self(parsed))
+        Self::bounded(parsed.trunc_subsecs(6)).ok_or_else(out_of_range)
     }
 
     /// For values read back from storage, which were written canonically.
     pub(crate) fn from_stored(value: &str) -> Option<Self> {
-        DateTime::parse_from_rfc3339(value).ok().map(|t| Self(t.to_utc()))
+        DateTime::parse_from_rfc3339(value).ok().and_then(|t| Self::bounded(t.to_utc()))
     }
 
-    /// The next representable instant: "after T" is "at or after T + 1µs".
+    /// The next representable instant, if any: "after T" is "at or after
+    /// T + 1µs", and nothing comes after the latest instant.
+    pub fn checked_next(self) -> Option<Self> {
+        Self::bounded(self.0 + Duration::microseconds(1))
+    }
+
+    /// The next instant, or the latest one itself rather than a year 10000
+    /// that would sort first: for the store, whose timestamps come from the
+    /// clock and so never reach the latest instant.
     pub fn next(self) -> Self {
-        Self(self.0 + Duration::microseconds(1))
+        self.checked_next().unwrap_or(self)
     }
 
     pub fn minus_days(self, days: i64) -> Self {
@@ -126,6 +147,15 @@ impl Timestamp {
     pub fn previous(self) -> Self {
         Self(self.0 - Duration::microseconds(1))
     }
+}
+
+/// A year with a sign or more than four digits (`+10000-01-01…`,
+/// `-0001-…`): a timestamp outside the bounds rather than a malformed one.
+fn has_long_or_signed_year(value: &str) -> bool {
+    let unsigned = value.trim_start_matches(['+', '-']);
+    let digits = unsigned.bytes().take_while(u8::is_ascii_digit).count();
+    let signed = unsigned.len() < value.len();
+    digits >= 4 && unsigned.as_bytes().get(digits) == Some(&b'-') && (signed || digits > 4)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS`, then an optional fraction of 1 to 9 digits, then
@@ -180,8 +210,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Timestamp::from_stored(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("stored timestamp {text:?} is not RFC 3339")))
+        Timestamp::parse("timestamp", &text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -281,6 +310,45 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse("period_start", bad).unwrap_err().status(), 400, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn timestamps_past_the_year_9999_are_out_of_range() {
+        for bad in [
+            "+10000-01-01T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "+2026-11-21T10:15:30Z",
+            "-0001-01-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+            "9999-12-31T23:59:59.999999-00:01",
+            "0001-01-01T00:00:00+00:01",
+        ] {
+            let err = Timestamp::parse("period_end", bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+            let expected = "period_end must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z";
+            assert!(err.to_string().starts_with(expected), "{bad:?}: {err}");
+        }
+        for edge in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.9999999Z"] {
+            assert!(Timestamp::parse("period_end", edge).is_ok(), "{edge:?}");
+        }
+    }
+
+    #[test]
+    fn deserializing_checks_like_parse() {
+        let read = |text: &str| serde_json::from_value::<Timestamp>(serde_json::json!(text));
+        assert_eq!(read("2026-11-21T10:15:30.123456Z").unwrap().to_string(), "2026-11-21T10:15:30.123456Z");
+        for bad in ["+10000-01-01T00:00:00.000000Z", "0000-01-01T00:00:00.000000Z", "2026-11-21"] {
+            assert!(read(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nothing_comes_after_the_latest_instant() {
+        let latest = Timestamp::parse("t", "9999-12-31T23:59:59.999999Z").unwrap();
+        assert_eq!(latest.checked_next(), None);
+        assert_eq!(latest.next(), latest);
+        let before = Timestamp::parse("t", "9999-12-31T23:59:59.999998Z").unwrap();
+        assert_eq!(before.checked_next(), Some(latest));
     }
 
     #[test]

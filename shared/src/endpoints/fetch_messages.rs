@@ -36,25 +36,36 @@ struct FetchRequest {
 }
 
 /// The opaque `next` token: where the previous page ended, and a
-/// fingerprint of the query it belongs to.
+/// fingerprint of the query it belongs to. Both are readable and a client
+/// can rewrite them, so the fingerprint only catches a token sent with
+/// other fields by mistake; what keeps a rewritten token inside its query
+/// is that `after` must lie in the query's period (any such `after` gives
+/// a page the client could ask for with `period_start` anyway). No server
+/// secret is needed, so there is no key to keep or rotate on Lambda.
 #[derive(Debug, Serialize, Deserialize)]
 struct PageToken {
     after: Timestamp,
     query: String,
 }
 
-fn query_fingerprint(range: &MailboxRange<'_>) -> String {
-    let query = json!({"recipient": range.recipient, "sender": range.sender, "from": range.from, "to": range.to});
+/// Everything that defines a page: whose messages, which period, how many.
+fn query_fingerprint(range: &MailboxRange<'_>, limit: usize) -> String {
+    let query = json!({
+        "recipient": range.recipient, "sender": range.sender, "from": range.from, "to": range.to, "limit": limit,
+    });
     let digest = Sha256::digest(query.to_string().as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..12])
 }
 
-fn encode_next(after: Timestamp, range: &MailboxRange<'_>) -> String {
-    let token = PageToken { after, query: query_fingerprint(range) };
+fn encode_next(after: Timestamp, range: &MailboxRange<'_>, limit: usize) -> String {
+    let token = PageToken { after, query: query_fingerprint(range, limit) };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
 }
 
-fn decode_next(next: &str, range: &MailboxRange<'_>) -> Result<Timestamp, ApiError> {
+/// The first instant of the page that `next` asks for. `after` must lie in
+/// the query's period and not be the latest instant (no page follows it);
+/// deserializing it refuses a year past 9999.
+fn decode_next(next: &str, range: &MailboxRange<'_>, limit: usize) -> Result<Timestamp, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "next is not a token this API issued for this query; send it back with the same other fields",
@@ -62,10 +73,11 @@ fn decode_next(next: &str, range: &MailboxRange<'_>) -> Result<Timestamp, ApiErr
     };
     let bytes = URL_SAFE_NO_PAD.decode(next).map_err(|_| invalid())?;
     let token: PageToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if token.query != query_fingerprint(range) {
+    let in_period = range.from.is_none_or(|from| from <= token.after) && range.to.is_none_or(|to| token.after <= to);
+    if token.query != query_fingerprint(range, limit) || !in_period {
         return Err(invalid());
     }
-    Ok(token.after)
+    token.after.checked_next().ok_or_else(invalid)
 }
 
 /// How a `start`/`stop` slice is read without knowing the mailbox size,
@@ -236,7 +248,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let FetchInput { recipient, sender, period_start, period_end, slice, limit, next } = parse(&request)?;
     let recipient = recipient.unwrap_or_else(|| caller.login.clone());
     let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
-    let after = next.as_deref().map(|next| decode_next(next, &range)).transpose()?;
+    let resume_at = next.as_deref().map(|next| decode_next(next, &range, limit)).transpose()?;
     if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
         return Err(ApiError::Forbidden(format!(
             "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
@@ -246,16 +258,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
 
     let (messages, next) = if let Some((start, stop)) = slice {
         (read_slice(app, range, plan_slice(start, stop), (start, stop)).await?, None)
-    } else if period_start.is_some() || period_end.is_some() || after.is_some() {
-        let from = match after {
-            Some(after) => Some(period_start.map_or(after.next(), |start| start.max(after.next()))),
-            None => period_start,
-        };
+    } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
+        let from = resume_at.or(period_start);
         let mut messages = app.store.read_reply_page(MailboxRange { from, ..range }, false, limit + 1).await?;
         let fit = leading_fit(&messages[..messages.len().min(limit)], MAX_REPLY_BYTES);
         let next = (messages.len() > fit).then(|| {
             messages.truncate(fit);
-            encode_next(messages[fit - 1].timestamp, &range)
+            encode_next(messages[fit - 1].timestamp, &range, limit)
         });
         (messages, next)
     } else {
@@ -303,6 +312,59 @@ mod tests {
         for start in -9..9 {
             for stop in (-9..9).map(Some).chain([None]) {
                 assert_eq!(apply(&items, start, stop), python_slice(&items, start, stop), "[{start}:{stop:?}]");
+            }
+        }
+    }
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse("t", text).unwrap()
+    }
+
+    #[test]
+    fn next_tokens_page_only_the_query_they_came_from() {
+        let (alice, bob) = (Identifier::parse("r", "alice").unwrap(), Identifier::parse("s", "bob").unwrap());
+        let from = Some(at("2026-01-01T00:00:00Z"));
+        let range = MailboxRange { recipient: &alice, sender: None, from, to: Some(at("2026-12-31T00:00:00Z")) };
+        let token = encode_next(at("2026-06-01T00:00:00Z"), &range, 10);
+        assert_eq!(decode_next(&token, &range, 10).unwrap(), at("2026-06-01T00:00:00.000001Z"));
+        for (other, limit, why) in [
+            (MailboxRange { recipient: &bob, ..range }, 10, "another recipient"),
+            (MailboxRange { sender: Some(&bob), ..range }, 10, "another sender"),
+            (MailboxRange { from: None, ..range }, 10, "another period_start"),
+            (MailboxRange { to: None, ..range }, 10, "another period_end"),
+            (range, 11, "another limit"),
+        ] {
+            assert_eq!(decode_next(&token, &other, limit).unwrap_err().status(), 400, "{why}");
+        }
+    }
+
+    #[test]
+    fn next_tokens_rewritten_outside_their_period_are_refused() {
+        let alice = Identifier::parse("r", "alice").unwrap();
+        let open = MailboxRange { recipient: &alice, sender: None, from: None, to: None };
+        let period =
+            MailboxRange { from: Some(at("2026-01-01T00:00:00Z")), to: Some(at("2026-12-31T00:00:00Z")), ..open };
+        // A client can rewrite `after` and recompute the fingerprint.
+        let rewritten = |range: &MailboxRange<'_>, after: &str| {
+            let token = json!({"after": after, "query": query_fingerprint(range, 10)});
+            decode_next(&URL_SAFE_NO_PAD.encode(token.to_string()), range, 10)
+        };
+        for (range, after, resumes_at) in [
+            (period, "2026-01-01T00:00:00.000000Z", Some("2026-01-01T00:00:00.000001Z")),
+            (period, "2026-12-31T00:00:00.000000Z", Some("2026-12-31T00:00:00.000001Z")),
+            (period, "2025-12-31T23:59:59.999999Z", None),
+            (period, "2026-12-31T00:00:00.000001Z", None),
+            (period, "9999-12-31T23:59:59.999999Z", None),
+            (open, "9999-12-31T23:59:59.999998Z", Some("9999-12-31T23:59:59.999999Z")),
+            (open, "9999-12-31T23:59:59.999999Z", None),
+            (open, "+10000-01-01T00:00:00.000000Z", None),
+            (open, "10000-01-01T00:00:00.000000Z", None),
+            (open, "0000-12-31T23:59:59.999999Z", None),
+        ] {
+            match (rewritten(&range, after), resumes_at) {
+                (Ok(resumed), Some(expected)) => assert_eq!(resumed, at(expected), "{after}"),
+                (Err(error), None) => assert_eq!(error.status(), 400, "{after}"),
+                (outcome, expected) => panic!("{after}: {outcome:?}, expected {expected:?}"),
             }
         }
     }
