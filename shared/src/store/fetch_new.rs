@@ -295,11 +295,18 @@ impl Store {
                 if !needed {
                     break;
                 }
-                admitted.extend(pending.advance().map(|(sender, _)| pair_key(recipient, &sender)));
+                let Some((sender, _)) = pending.advance() else { break };
+                // A pair that a concurrent fetch moved along the index can
+                // come up again on a later page: it is one stream.
+                if streams.iter().any(|s| s.pair.sender == sender) || admitted.contains(&sender) {
+                    continue;
+                }
+                admitted.push(sender);
                 promised += 1;
             }
             if !admitted.is_empty() {
-                let pairs: Vec<Pair> = self.batch_get(admitted, None).await?;
+                let keys = admitted.iter().map(|sender| pair_key(recipient, sender)).collect();
+                let pairs: Vec<Pair> = self.batch_get(keys, None).await?;
                 streams.extend(pairs.into_iter().map(|pair| Stream { pair, read: Vec::new() }));
             }
             streams.retain(|s| s.pair.new_messages > 0);
