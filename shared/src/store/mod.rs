@@ -281,3 +281,17 @@ async fn back_off(attempt: u32) {
     let wait = rand::rng().random_range(1..=ceiling_ms);
     tokio::time::sleep(Duration::from_millis(wait)).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_send_fits_only_with_time_to_spare_before_the_deadline() {
+        let ms = Duration::from_millis;
+        let cases = [(8000, Some(7750)), (3000, Some(2750)), (750, Some(500)), (749, None), (250, None), (0, None)];
+        for (remaining, window) in cases {
+            assert_eq!(send_window(ms(remaining)), window.map(ms), "{remaining} ms left");
+        }
+    }
+}
