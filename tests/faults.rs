@@ -1,8 +1,10 @@
-//! DynamoDB failing under the handlers: unreachable, stalled, losing the
-//! answer of a committed transaction, cancelling transactions with
-//! conflicts, and going away mid-run. Every failure must be a 503 JSON with
-//! Retry-After well inside the function's 10 s timeout, and the data must
-//! stay consistent: no duplicate or lost message, no counter that disagrees.
+//! DynamoDB failing under the handlers: unreachable, stalled, losing or
+//! holding back the answer of a committed transaction, cancelling
+//! transactions with conflicts, and going away mid-run. Every failure must
+//! be a 503 JSON with Retry-After well inside the function's 10 s timeout
+//! that tells the truth (nothing was written, or the outcome is unknown and
+//! how to retry safely), and the data must stay consistent: no duplicate or
+//! lost message, no counter that disagrees.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use messenger_tests::events::{dispatch, event_files, function_of, EXPECTED};
 use messenger_tests::faults::{Fault, FaultProxy};
 use messenger_tests::local::{app_at, assert_mailbox_consistent, demo_app_via};
 use serde_json::{json, Value};
-use shared::model::Identifier;
+use shared::model::{Identifier, Timestamp};
 use shared::store::MailboxRange;
 use shared::App;
 
@@ -21,8 +23,10 @@ const WITHIN: Duration = Duration::from_secs(9);
 
 fn request(function: &str, token: &str, body: Value) -> lambda_http::Request {
     let method = match function {
-        "send_message" => "POST",
+        "register" | "send_message" => "POST",
         "fetch_new_messages" => "PUT",
+        "delete_messages" => "DELETE",
+        "conversations" => "GET",
         _ => panic!("no request builder for {function}"),
     };
     lambda_http::http::Request::builder()
@@ -35,9 +39,22 @@ fn request(function: &str, token: &str, body: Value) -> lambda_http::Request {
 }
 
 async fn call(app: &App, function: &str, token: &str, body: Value) -> (u16, Value) {
-    let response = dispatch(function, app, request(function, token, body)).await;
+    call_with(app, request(function, token, body)).await
+}
+
+async fn call_with(app: &App, request: lambda_http::Request) -> (u16, Value) {
+    let function = request.uri().path().trim_start_matches('/').to_owned();
+    let response = dispatch(&function, app, request).await;
     let status = response.status().as_u16();
+    if status == 503 {
+        assert_eq!(response.headers()["retry-after"], "1", "{function}");
+    }
     (status, serde_json::from_slice(response.body().as_ref()).expect("JSON"))
+}
+
+fn with_key(mut request: lambda_http::Request, key: &str) -> lambda_http::Request {
+    request.headers_mut().insert("idempotency-key", key.parse().unwrap());
+    request
 }
 
 /// Every sample event, at once, against `app`: each must answer 503 JSON
@@ -225,5 +242,130 @@ async fn dynamodb_going_away_mid_run_leaves_consistent_data() {
         }
         assert!(copies <= 1, "{text} stored twice");
     }
+    assert_mailbox_consistent(&app.store, &bob()).await;
+}
+
+/// The SDK sends a request at most twice within its operation timeout, so
+/// holding back two answers makes a transaction's first operation end with
+/// its outcome unknown although it committed.
+const HELD_ANSWERS: u32 = 2;
+
+#[tokio::test]
+async fn a_fetch_whose_answer_is_held_back_after_commit_skips_nothing() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("held-fetch", Some(&proxy.url)).await;
+
+    proxy.set(Fault::StallTransactAnswers(HELD_ANSWERS));
+    let started = Instant::now();
+    let (status, body) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert!(started.elapsed() < WITHIN, "took {:?}", started.elapsed());
+    assert_eq!(status, 200, "a fetch without a key learns its committed batch: {body}");
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2, "the batch is delivered: {body}");
+    proxy.set(Fault::None);
+    let (_, again) = call(&app, "fetch_new_messages", "demo-token-alice", json!({})).await;
+    assert_eq!(again["messages"], json!([]), "and not delivered twice");
+    assert_mailbox_consistent(&app.store, &alice()).await;
+}
+
+#[tokio::test]
+async fn a_send_whose_answer_is_held_back_after_commit_is_stored_once() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("held-send", Some(&proxy.url)).await;
+
+    proxy.set(Fault::StallTransactAnswers(HELD_ANSWERS));
+    let before = proxy.transacts_seen();
+    let (status, body) =
+        call(&app, "send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": "held"})).await;
+    assert_eq!(status, 201, "a send without a key learns that it committed: {body}");
+    assert!(proxy.transacts_seen() > before + HELD_ANSWERS, "resent after the SDK gave up");
+    let texts = mailbox_texts(&app, &bob()).await;
+    assert_eq!(texts.iter().filter(|t| *t == "held").count(), 1, "stored exactly once: {texts:?}");
+    assert_mailbox_consistent(&app.store, &bob()).await;
+}
+
+#[tokio::test]
+async fn a_registration_whose_answer_is_held_back_after_commit_gets_its_token() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("held-register", Some(&proxy.url)).await;
+
+    proxy.set(Fault::StallTransactAnswers(HELD_ANSWERS));
+    let (status, body) = call(&app, "register", "", json!({"login": "carol"})).await;
+    assert_eq!(status, 201, "a user without a password gets the token it was created with: {body}");
+    proxy.set(Fault::None);
+    let token = body["token"].as_str().unwrap();
+    let (status, body) = call(&app, "conversations", token, json!({})).await;
+    assert_eq!(status, 200, "the token works: {body}");
+    let (status, _) = call(&app, "register", "", json!({"login": "carol"})).await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn delete_messages_failing_after_its_first_transaction_says_the_outcome_is_unknown() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("delete-parts", Some(&proxy.url)).await;
+    // 100 messages from bob to alice, all still new: the delete commits 99
+    // with the pair's counter, then the last one.
+    for i in 0..98 {
+        let at = Timestamp::parse("timestamp", &format!("2026-01-02T00:{:02}:{:02}Z", i / 60, i % 60)).unwrap();
+        app.store.import_message(&bob(), &alice(), &format!("extra {i}"), at).await.unwrap();
+    }
+    let timestamps: Vec<String> = app
+        .store
+        .read_mailbox(MailboxRange { recipient: &alice(), sender: None, from: None, to: None }, false, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.timestamp.to_string())
+        .collect();
+    assert_eq!(timestamps.len(), 100);
+    let delete = json!({"sender": "demo-bob", "recipient": "demo-alice", "timestamps": timestamps});
+
+    proxy.set(Fault::PassTransacts {
+        n: 1,
+        then: Box::new(Fault::CancelTransacts { n: 1000, reason: "TransactionConflict" }),
+    });
+    let (status, body) = call(&app, "delete_messages", "demo-token-alice", delete.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("outcome is unknown") && error.contains("not_found"), "{body}");
+    assert!(!error.contains("nothing was changed"), "{body}");
+    assert_eq!(mailbox_texts(&app, &alice()).await.len(), 1, "the first transaction committed");
+    assert_mailbox_consistent(&app.store, &alice()).await;
+
+    proxy.set(Fault::None);
+    let (status, body) = call(&app, "delete_messages", "demo-token-alice", delete).await;
+    assert_eq!(status, 201, "repeating the request is safe: {body}");
+    assert_eq!(body["deleted"], 1);
+    assert_eq!(body["not_found"].as_array().unwrap().len(), 99);
+    assert_mailbox_consistent(&app.store, &alice()).await;
+}
+
+#[tokio::test]
+async fn an_outcome_still_unknown_at_the_deadline_is_a_503_that_says_so() {
+    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local")).await;
+    let app = demo_app_via("unknown", Some(&proxy.url)).await;
+    let send = || request("send_message", "demo-token-alice", json!({"recipient": "demo-bob", "message": "maybe"}));
+
+    proxy.set(Fault::StallTransactAnswers(u32::MAX));
+    let started = Instant::now();
+    let (status, body) = call_with(&app, with_key(send(), "unknown-1")).await;
+    assert!(started.elapsed() < WITHIN, "took {:?}", started.elapsed());
+    assert_eq!(status, 503, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("outcome is unknown") && error.contains("same Idempotency-Key"), "{body}");
+    let (status, body) = call_with(&app, send()).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("fetch_messages"), "without a key: {body}");
+    let (status, body) = call(&app, "fetch_new_messages", "demo-token-bob", json!({})).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("outcome is unknown"), "{body}");
+
+    // Both sends committed; the key's retry answers the first one's
+    // timestamp and stores nothing more.
+    proxy.set(Fault::None);
+    let (status, body) = call_with(&app, with_key(send(), "unknown-1")).await;
+    assert_eq!(status, 201, "{body}");
+    let texts = mailbox_texts(&app, &bob()).await;
+    assert_eq!(texts.iter().filter(|t| *t == "maybe").count(), 2, "one per request that was sent: {texts:?}");
     assert_mailbox_consistent(&app.store, &bob()).await;
 }

@@ -11,9 +11,10 @@ use aws_config::BehaviorVersion;
 use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 
+use crate::endpoints::if_outcome_unknown;
 use crate::error::ApiError;
 use crate::http::respond;
-use crate::store::{capacity, Store, StoreError};
+use crate::store::{capacity, RequestScope, Store, StoreError, REQUEST_DEADLINE};
 
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4096;
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -107,7 +108,8 @@ where
         let request_id = request.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
         let span = tracing::info_span!("request", request_id, endpoint, caller = tracing::field::Empty);
         let started = Instant::now();
-        let (response, consumed) = capacity::measure(answer(handler(app, request))).instrument(span.clone()).await;
+        let (response, consumed) =
+            capacity::measure(answer(endpoint, handler(app, request))).instrument(span.clone()).await;
         span.in_scope(|| {
             tracing::info!(
                 status = response.status().as_u16(),
@@ -122,14 +124,19 @@ where
     .await
 }
 
-/// How long a request may take: inside the function's 10 s timeout, so a
-/// stalled database gets a retryable 503 rather than a killed function.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
-
-/// Runs a handler to its response, within [`REQUEST_DEADLINE`].
-pub async fn answer(handled: impl Future<Output = Result<Response<Body>, ApiError>>) -> Response<Body> {
-    let outcome = tokio::time::timeout(REQUEST_DEADLINE, handled)
+/// Runs a handler to its response, within [`REQUEST_DEADLINE`]. The store
+/// starts no write that could outlast the deadline, so the cut-off here
+/// only ever stops reads and waits. A failure after a change may have been
+/// written tells the client that the outcome is unknown and how `endpoint`
+/// is retried safely, instead of claiming that nothing was written.
+pub async fn answer(endpoint: &str, handled: impl Future<Output = Result<Response<Body>, ApiError>>) -> Response<Body> {
+    let scope = RequestScope::new(Instant::now() + REQUEST_DEADLINE);
+    let outcome = tokio::time::timeout(REQUEST_DEADLINE, scope.run(handled))
         .await
         .unwrap_or(Err(ApiError::Unavailable(StoreError::Timeout)));
+    let outcome = match outcome {
+        Err(error) if scope.may_have_changed() => Err(error.outcome_unknown(if_outcome_unknown(endpoint))),
+        other => other,
+    };
     respond(outcome)
 }

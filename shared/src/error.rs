@@ -25,8 +25,16 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// The database failed or was too contended to finish; nothing was
     /// changed, so the client can safely retry.
-    #[error("the service is temporarily unavailable; retry the request")]
+    #[error("the service is temporarily unavailable and nothing was changed; retrying the request is safe")]
     Unavailable(#[source] StoreError),
+    /// The database failed after a change may have been written: `advice`
+    /// says what may have happened and how this endpoint is retried safely.
+    #[error("the outcome is unknown: {advice}")]
+    OutcomeUnknown {
+        advice: &'static str,
+        #[source]
+        source: StoreError,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -49,13 +57,22 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::OutcomeUnknown { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn retry_after(&self) -> Option<u32> {
-        matches!(self, Self::Unavailable(_)).then_some(RETRY_AFTER_SECONDS)
+        matches!(self, Self::Unavailable(_) | Self::OutcomeUnknown { .. }).then_some(RETRY_AFTER_SECONDS)
+    }
+
+    /// This failure, for a request that may already have changed something:
+    /// a 503 may then no longer claim that nothing was written.
+    pub fn outcome_unknown(self, advice: &'static str) -> Self {
+        match self {
+            Self::Unavailable(source) => Self::OutcomeUnknown { advice, source },
+            other => other,
+        }
     }
 }
 

@@ -57,7 +57,7 @@ pub fn assert_all_covered() {
 
 /// Calls a function's handler in-process, as its Lambda binary would.
 pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {
-    answer(async move {
+    answer(function, async move {
         match function {
             "register" => endpoints::register::handle(app, request).await,
             "login" => endpoints::login::handle(app, request).await,

@@ -1,6 +1,6 @@
 //! A fault-injecting HTTP proxy in front of DynamoDB Local: it passes
-//! requests through, or refuses connections, stalls, loses the answer of a
-//! transaction after it committed, or cancels transactions with a reason
+//! requests through, or refuses connections, stalls, loses or holds back
+//! the answer of a transaction after it committed, or cancels transactions with a reason
 //! DynamoDB Local never produces by itself (TransactionConflict).
 
 use std::sync::{Arc, Mutex};
@@ -26,6 +26,11 @@ pub enum Fault {
     Stall,
     /// Let the next `n` transactions commit, then drop their answers.
     LoseTransactAnswers(u32),
+    /// Let the next `n` transactions commit, then hold their answers until
+    /// the client gives up waiting.
+    StallTransactAnswers(u32),
+    /// Pass the next `n` transactions through, then turn into `then`.
+    PassTransacts { n: u32, then: Box<Fault> },
     /// Answer the next `n` transactions with a cancellation for `reason`
     /// on every item, without forwarding them.
     CancelTransacts { n: u32, reason: &'static str },
@@ -105,8 +110,13 @@ impl FaultProxy {
         if is_transact {
             *self.transacts_seen.lock().expect("counter lock") += 1;
         }
+        enum Answer {
+            Deliver,
+            Lose,
+            Stall,
+        }
         enum Action {
-            Forward { lose_answer: bool },
+            Forward(Answer),
             Abort,
             Stall,
             Cancel(&'static str),
@@ -121,24 +131,39 @@ impl FaultProxy {
             let jitter = rand::random_range(0.5..1.5);
             tokio::time::sleep(delay.mul_f64(jitter)).await;
         }
-        let action = match &mut *self.fault.lock().expect("fault lock") {
-            Fault::Refuse => Action::Abort,
-            Fault::Stall => Action::Stall,
-            Fault::LoseTransactAnswers(n) if is_transact && *n > 0 => {
-                *n -= 1;
-                Action::Forward { lose_answer: true }
+        let action = {
+            let mut fault = self.fault.lock().expect("fault lock");
+            if let Fault::PassTransacts { n: 0, then } = &*fault {
+                let then = (**then).clone();
+                *fault = then;
             }
-            Fault::CancelTransacts { n, reason } if is_transact && *n > 0 => {
-                *n -= 1;
-                Action::Cancel(reason)
+            match &mut *fault {
+                Fault::Refuse => Action::Abort,
+                Fault::Stall => Action::Stall,
+                Fault::LoseTransactAnswers(n) if is_transact && *n > 0 => {
+                    *n -= 1;
+                    Action::Forward(Answer::Lose)
+                }
+                Fault::StallTransactAnswers(n) if is_transact && *n > 0 => {
+                    *n -= 1;
+                    Action::Forward(Answer::Stall)
+                }
+                Fault::PassTransacts { n, .. } if is_transact => {
+                    *n -= 1;
+                    Action::Forward(Answer::Deliver)
+                }
+                Fault::CancelTransacts { n, reason } if is_transact && *n > 0 => {
+                    *n -= 1;
+                    Action::Cancel(reason)
+                }
+                _ => Action::Forward(Answer::Deliver),
             }
-            _ => Action::Forward { lose_answer: false },
         };
-        let lose_answer = match action {
+        let answer = match action {
             Action::Abort => return Err(aborted()),
             Action::Stall => std::future::pending().await,
             Action::Cancel(reason) => return Ok(cancellation(&body, reason)),
-            Action::Forward { lose_answer } => lose_answer,
+            Action::Forward(answer) => answer,
         };
         let mut forward = Request::builder().method(parts.method).uri(format!("{upstream}{}", parts.uri));
         for (name, value) in &parts.headers {
@@ -148,8 +173,10 @@ impl FaultProxy {
         let response = client.request(forward).await.map_err(|_| aborted())?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|_| aborted())?.to_bytes();
-        if lose_answer {
-            return Err(aborted());
+        match answer {
+            Answer::Deliver => {}
+            Answer::Lose => return Err(aborted()),
+            Answer::Stall => std::future::pending().await,
         }
         Ok(Response::from_parts(parts, Full::new(body)))
     }

@@ -39,6 +39,9 @@ pub fn parse(request: &Request) -> Result<DeleteInput, ApiError> {
     })
 }
 
+pub const IF_OUTCOME_UNKNOWN: &str =
+    "the message may have been deleted. Retrying is safe: send the same request again; a 404 then means it is gone";
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
     let DeleteInput { sender, recipient, timestamp } = parse(&request)?;

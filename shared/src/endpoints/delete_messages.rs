@@ -57,6 +57,11 @@ pub fn parse(request: &Request) -> Result<DeleteManyInput, ApiError> {
     Ok(DeleteManyInput { sender, recipient, requested })
 }
 
+/// Also the answer when the first of two transactions committed and the
+/// second failed: deleting again is harmless.
+pub const IF_OUTCOME_UNKNOWN: &str = "some or all of the messages may have been deleted. Retrying is safe: send \
+     the same request again; timestamps already deleted come back in not_found";
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
     let DeleteManyInput { sender, recipient, requested } = parse(&request)?;

@@ -47,6 +47,10 @@ pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
     Ok(FetchNewInput { recipient, sender, limit, idempotency_key })
 }
 
+pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its messages would no longer be new. \
+     To retry safely, send the request again with the same Idempotency-Key, which returns that batch; without one, \
+     read the mailbox with fetch_messages to find messages that fetch_new_messages may not return again";
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
     let FetchNewInput { recipient, sender, limit, idempotency_key } = parse(&request)?;

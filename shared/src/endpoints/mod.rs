@@ -46,6 +46,20 @@ async fn recorded_result(app: &App, claim: &IdempotencyClaim) -> Result<Option<S
     }
 }
 
+/// What a 503 tells the client of `endpoint` when a change may already have
+/// been written: what may have happened and how to retry safely.
+pub fn if_outcome_unknown(endpoint: &str) -> &'static str {
+    match endpoint {
+        "register" => register::IF_OUTCOME_UNKNOWN,
+        "send_message" => send_message::IF_OUTCOME_UNKNOWN,
+        "fetch_new_messages" => fetch_new_messages::IF_OUTCOME_UNKNOWN,
+        "delete_message" => delete_message::IF_OUTCOME_UNKNOWN,
+        "delete_messages" => delete_messages::IF_OUTCOME_UNKNOWN,
+        // The other endpoints write no transaction.
+        _ => "the request may have changed something; check before you retry it",
+    }
+}
+
 /// Deleting is for the two parties of a message only.
 fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifier) -> Result<(), ApiError> {
     if caller == sender || caller == recipient {

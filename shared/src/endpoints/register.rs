@@ -37,6 +37,11 @@ pub fn parse(request: &Request) -> Result<RegisterInput, ApiError> {
     Ok(RegisterInput { login, password: body.password })
 }
 
+/// The user may exist, holding a token the client never received.
+pub const IF_OUTCOME_UNKNOWN: &str = "the user may have been created. To retry safely, send the same request \
+     again: with a password, a 409 then means it was created, and /login gives a token; without one, a 409 means \
+     its token was lost, so register under another login";
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let RegisterInput { login, password } = parse(&request)?;
     let password_hash = password.as_deref().map(hash_password).transpose()?;

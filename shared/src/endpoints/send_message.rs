@@ -47,6 +47,9 @@ pub fn parse(request: &Request, config: &Config) -> Result<SendInput, ApiError> 
     Ok(SendInput { sender, recipient, message: body.message, idempotency_key })
 }
 
+pub const IF_OUTCOME_UNKNOWN: &str = "the message may have been sent. To retry safely, send the request again \
+     with the same Idempotency-Key; without one, check with fetch_messages whether it arrived before sending it again";
+
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
     let SendInput { sender, recipient, message, idempotency_key } = parse(&request, &app.config)?;
