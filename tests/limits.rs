@@ -32,7 +32,9 @@ struct Answer {
 }
 
 async fn call(app: &App, function: &str, token: &str, body: Value) -> Answer {
-    let (response, consumed) = measure(dispatch(function, app, handler_request(function, token, Some(body)))).await;
+    // Boxed: a handler's future is large, and a test thread's stack small.
+    let handled = Box::pin(dispatch(function, app, handler_request(function, token, Some(body))));
+    let (response, consumed) = measure(handled).await;
     let bytes = response.body().as_ref().len();
     let body = serde_json::from_slice(response.body().as_ref()).expect("JSON reply");
     Answer { status: response.status().as_u16(), body, bytes, read_units: consumed.read }
@@ -87,13 +89,14 @@ async fn long_messages_come_in_batches_and_pages_a_reply_can_carry() {
         let (mut parts, body) = request.into_parts();
         parts.headers.insert("idempotency-key", key.parse().unwrap());
         let request = lambda_http::Request::from_parts(parts.clone(), body.clone());
-        let (response, _) = measure(dispatch("fetch_new_messages", &app, request)).await;
+        let response = Box::pin(dispatch("fetch_new_messages", &app, request)).await;
         let bytes = response.body().as_ref().len();
         let reply: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
         assert_eq!(response.status(), 200, "{reply}");
         assert_carried(bytes, "fetch_new_messages");
         // The same key replays the same batch.
-        let replayed = dispatch("fetch_new_messages", &app, lambda_http::Request::from_parts(parts, body)).await;
+        let replayed =
+            Box::pin(dispatch("fetch_new_messages", &app, lambda_http::Request::from_parts(parts, body))).await;
         let replay: Value = serde_json::from_slice(replayed.body().as_ref()).unwrap();
         assert_eq!(texts(&replay), texts(&reply), "replay of batch {calls}");
         fetched.extend(texts(&reply));
