@@ -251,7 +251,11 @@ impl Store {
             .expression_attribute_values(":rev", n(stream.pair.rev));
         let moved = "SET fetched_through = :through, new_messages = new_messages - :count, rev = rev + :one";
         update = if stream.pair.new_messages == count as u64 {
-            update.update_expression(format!("{moved} REMOVE pending_since"))
+            // Only if no send has added a message since: sends leave `rev`
+            // alone, and a pair with a new message must stay in the index.
+            update
+                .update_expression(format!("{moved} REMOVE pending_since"))
+                .condition_expression("rev = :rev AND new_messages = :count")
         } else {
             let since = stream.read.get(count).map_or_else(|| through.next(), |m| m.timestamp);
             update

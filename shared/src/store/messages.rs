@@ -483,7 +483,9 @@ impl Store {
                     } else {
                         "SET new_messages = new_messages - :count, rev = rev + :one"
                     })
-                    .condition_expression("rev = :rev")
+                    // Sends leave `rev` alone: the last new message is only
+                    // the last if no send has added one since.
+                    .condition_expression(if none_left { "rev = :rev AND new_messages = :count" } else { "rev = :rev" })
                     .expression_attribute_values(":count", n(still_new))
                     .expression_attribute_values(":one", n(1))
                     .expression_attribute_values(":rev", n(pair.rev))
