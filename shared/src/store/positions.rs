@@ -54,10 +54,11 @@ impl Store {
         let mut skipped = 0;
         let mut start = None;
         while skipped < skip && !range.is_empty() {
+            // The projected attributes as they are: naming some would read
+            // them from the table, at a table read's price.
             let page = range
                 .positions_query(self, newest_first, skip - skipped)
-                .select(Select::SpecificAttributes)
-                .projection_expression("#ts")
+                .select(Select::AllProjectedAttributes)
                 .set_exclusive_start_key(start)
                 .send()
                 .await?;
