@@ -173,6 +173,33 @@ async fn capacity_by_mailbox_size(app: &App) {
     }
 }
 
+/// What an attacker could once inflate: a `limit: 1` fetch's capacity
+/// against the number of senders waiting (one message each), and a slice
+/// that skips 1,000 positions.
+async fn capacity_at_the_limits(app: &App) {
+    println!("\n### Capacity that follows the request, not the mailbox (1 KB messages)\n");
+    println!("| call | read / write capacity units |\n|---|---|");
+    for senders in [1, 10, 100] {
+        let reader_login = format!("limits-reader-{senders}");
+        let reader = register(app, &reader_login).await;
+        let logins: Vec<String> = (0..senders).map(|i| format!("limits-{senders}-sender-{i}")).collect();
+        for chunk in logins.chunks(CALLERS) {
+            let tokens = join_all(chunk.iter().map(|login| register(app, login))).await;
+            let body = json!({"recipient": reader_login, "message": text_1kb("waiting")});
+            join_all(tokens.iter().map(|token| call(app, "send_message", token, Some(body.clone())))).await;
+        }
+        let (_, body, c, _) = call(app, "fetch_new_messages", &reader, Some(json!({"limit": 1}))).await;
+        assert_eq!(body["messages"].as_array().map(Vec::len), Some(1));
+        println!("| fetch_new_messages `limit: 1`, {senders} senders waiting | {} |", units(c));
+    }
+    let sender = register(app, "limits-slice-sender").await;
+    let owner = register(app, "limits-slice").await;
+    fill(app, &sender, "limits-slice", 1010).await;
+    let (_, body, c, _) = call(app, "fetch_messages", &owner, Some(json!({"start": 1000, "stop": 1010}))).await;
+    assert_eq!(body["messages"].as_array().map(Vec::len), Some(10));
+    println!("| fetch_messages `start: 1000, stop: 1010` (skips 1,000 positions) | {} |", units(c));
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -530,6 +557,7 @@ async fn main() {
         "capacity" => {
             let (send, fetch) = capacity_per_endpoint(&app).await;
             capacity_by_mailbox_size(&app).await;
+            capacity_at_the_limits(&app).await;
             let units = json!({"send": consumed_json(send), "fetch": consumed_json(fetch)});
             std::fs::write(CAPACITY_FILE, units.to_string()).expect("write the capacity file");
         }
