@@ -2,11 +2,25 @@
 # `make test`: unit tests, handler tests on the sample events, end-to-end
 # and concurrency tests over HTTP through `cargo lambda watch`, all against
 # DynamoDB Local (its own, on a free port, unless AWS_ENDPOINT_URL_DYNAMODB
-# is set). Extra arguments select tests as `cargo test` would
-# (`-p messenger-tests --test e2e`).
+# is set). Arguments select tests as `cargo test` would: before `--`, the
+# packages and targets; after it, names, as in `-p messenger-tests -- e2e::`
+# (one suite of the test binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack.sh
+
+selected=$#
+cargo_args=()
+test_args=()
+while [ $# -gt 0 ]; do
+  if [ "$1" = -- ]; then
+    shift
+    test_args=("$@")
+    break
+  fi
+  cargo_args+=("$1")
+  shift
+done
 
 WITH_SCHEMATHESIS=1 bash scripts/bootstrap.sh
 STACK_LOGS=$ROOT/target/test-logs
@@ -24,7 +38,9 @@ fi
 export TABLE_NAME="messenger-test-$(date +%s)-$$"
 
 cargo build --workspace --all-targets
-cargo run --quiet -p messenger-tests --bin local_table -- --seed-demo
+# The table tool as the workspace build made it: `cargo run -p` would build
+# the SDK again with only that package's features.
+target/debug/local_table --seed-demo
 api_port=$(free_port)
 start_watch "$api_port" "$STACK_LOGS/watch.log"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"
@@ -34,7 +50,7 @@ echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_
 # the target directory's lock for the whole run, and `cargo lambda watch`
 # starts each new function instance with `cargo run`, which would wait for it.
 status=0
-cargo test --workspace --no-run --message-format=json "$@" >"$STACK_LOGS/test-binaries.json"
+cargo test --workspace --no-run --message-format=json "${cargo_args[@]}" >"$STACK_LOGS/test-binaries.json"
 python3 - "$STACK_LOGS/test-binaries.json" >"$STACK_LOGS/test-binaries.txt" <<'PY'
 import json, os, sys
 for line in open(sys.argv[1]):
@@ -49,15 +65,16 @@ run_tests() { # manifest-dir executable [test args]
   (cd "$dir" && "$exe" "$@")
 }
 while read -r dir exe; do
-  run_tests "$dir" "$exe" 2>&1 | tee -a "$STACK_LOGS/cargo-test.log" || status=1
+  run_tests "$dir" "$exe" "${test_args[@]}" 2>&1 | tee -a "$STACK_LOGS/cargo-test.log" || status=1
 done <"$STACK_LOGS/test-binaries.txt"
-if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
+if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
   bash scripts/schemathesis.sh 2>&1 | tee "$STACK_LOGS/schemathesis.log" || status=1
 fi
-if [ "$status" -eq 0 ] && [ $# -eq 0 ]; then
-  # Last, on the whole run's function logs: what they say and never say.
-  logs=$(awk '$2 ~ /\/logs-[0-9a-f]+$/ { print }' "$STACK_LOGS/test-binaries.txt")
-  MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" run_tests $logs --ignored 2>&1 |
+if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
+  # Last, on the whole run's function logs: what they say and never say
+  # (the logs suite's one ignored test).
+  suites=$(awk '$2 ~ /\/api-[0-9a-f]+$/ { print }' "$STACK_LOGS/test-binaries.txt")
+  MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" run_tests $suites logs:: --ignored 2>&1 |
     tee -a "$STACK_LOGS/cargo-test.log" || status=1
 fi
 # One closing line for the whole run, summed over every test binary.

@@ -1,33 +1,15 @@
-//! `template.yaml` and the root `Cargo.toml`, read as data: the deployed
-//! routes, the local router and the table definition must not drift apart.
+//! The routes of `template.yaml` and of the root `Cargo.toml`, read as
+//! data: the deployed routes and the local router must not drift apart.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-use serde_yaml::Value;
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use messenger_tools::template::{repo_root, resources, template};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Route {
     pub method: String,
     pub path: String,
     pub function: String,
-}
-
-pub fn template() -> Value {
-    let text = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml is readable");
-    serde_yaml::from_str(&text).expect("template.yaml is YAML")
-}
-
-fn resources(template: &Value) -> impl Iterator<Item = (&str, &Value)> {
-    template["Resources"]
-        .as_mapping()
-        .expect("Resources is a mapping")
-        .iter()
-        .map(|(name, resource)| (name.as_str().expect("resource names are strings"), resource))
 }
 
 /// Every (method, path, binary) that API Gateway routes in the template.
@@ -64,15 +46,6 @@ pub fn watch_routes() -> BTreeSet<Route> {
         }
     }
     routes
-}
-
-/// The `Properties` of the template's one DynamoDB table.
-pub fn table_properties() -> Value {
-    let template = template();
-    let tables: Vec<&Value> =
-        resources(&template).filter(|(_, r)| r["Type"] == "AWS::DynamoDB::Table").map(|(_, r)| r).collect();
-    assert_eq!(tables.len(), 1, "the template defines one table");
-    tables[0]["Properties"].clone()
 }
 
 /// The routes that need no token.

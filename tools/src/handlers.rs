@@ -1,59 +1,10 @@
-//! The sample events of `events/` and the status each must get, in an
-//! order that holds when they run one after another on fresh demo data
-//! (logout, which revokes bob's token, comes last).
-
-use std::collections::BTreeMap;
+//! The handlers called in-process, as their Lambda binaries call them: the
+//! bench times them and the in-process test suites drive them.
 
 use lambda_http::{Body, Request, Response};
 use shared::app::answer;
 use shared::endpoints;
 use shared::App;
-
-use crate::template::repo_root;
-
-pub const EXPECTED: [(&str, u16); 15] = [
-    ("register", 201),
-    ("register-taken", 409),
-    ("login", 200),
-    ("login-wrong-password", 401),
-    ("send_message", 201),
-    ("send_message-unknown-recipient", 404),
-    ("send_message-no-token", 401),
-    ("fetch_new_messages", 200),
-    ("fetch_messages", 200),
-    ("fetch_messages-forbidden", 403),
-    ("delete_message", 201),
-    ("delete_message-not-found", 404),
-    ("delete_messages", 201),
-    ("conversations", 200),
-    ("logout", 200),
-];
-
-/// The function an event is for: its file name up to the first `-`.
-pub fn function_of(event: &str) -> &str {
-    event.split('-').next().expect("non-empty name")
-}
-
-/// Every event file (but the env-vars file), by name without `.json`.
-pub fn event_files() -> BTreeMap<String, String> {
-    std::fs::read_dir(repo_root().join("events"))
-        .expect("events/ exists")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.file_name().unwrap() != "env.json")
-        .map(|path| {
-            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-            (stem, std::fs::read_to_string(&path).expect("readable event"))
-        })
-        .collect()
-}
-
-/// Every event file has an expectation, and every expectation a file.
-pub fn assert_all_covered() {
-    let files: Vec<String> = event_files().into_keys().collect();
-    let mut expected: Vec<String> = EXPECTED.iter().map(|(name, _)| name.to_string()).collect();
-    expected.sort();
-    assert_eq!(files, expected, "events/ and the expectations list the same events");
-}
 
 /// Calls a function's handler in-process, as its Lambda binary would.
 pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {

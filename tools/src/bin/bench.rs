@@ -5,6 +5,7 @@
 //! same calls over HTTP through `cargo lambda watch` for reference.
 //! Prints Markdown tables.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
@@ -12,8 +13,9 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update,
 };
 use futures::future::join_all;
-use messenger_tests::events::{dispatch, handler_request as request, method_of};
-use messenger_tests::local::{app_at, prepare_table, stack_table};
+use messenger_tools::handlers::{dispatch, handler_request as request, method_of};
+use messenger_tools::stack::{app_at, stack_table};
+use messenger_tools::table::prepare_table;
 use serde_json::{json, Value};
 use shared::store::capacity::{measure, Consumed};
 use shared::App;
@@ -333,6 +335,15 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             // mailbox the other rows read stays well-formed and no two
             // callers' timestamps can collide.
             let pk = format!("USER#bare-{}-{recipient}", i % CALLERS);
+            let message = HashMap::from([
+                ("pk".to_owned(), s(&pk)),
+                ("sk".to_owned(), s(format!("MSG#{stamp}"))),
+                ("sender".to_owned(), s(&sender)),
+                ("recipient".to_owned(), s(recipient)),
+                ("timestamp".to_owned(), s(&stamp)),
+                ("sender_ts".to_owned(), s(format!("{sender}#{stamp}"))),
+                ("message".to_owned(), s(text_1kb("bare"))),
+            ]);
             let items = vec![
                 TransactWriteItem::builder()
                     .condition_check(
@@ -349,13 +360,7 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
                     .put(
                         Put::builder()
                             .table_name(&table)
-                            .item("pk", s(&pk))
-                            .item("sk", s(format!("MSG#{stamp}")))
-                            .item("sender", s(&sender))
-                            .item("recipient", s(recipient))
-                            .item("timestamp", s(&stamp))
-                            .item("sender_ts", s(format!("{sender}#{stamp}")))
-                            .item("message", s(text_1kb("bare")))
+                            .set_item(Some(message))
                             .condition_expression("attribute_not_exists(pk)")
                             .build()
                             .unwrap(),

@@ -1,27 +1,32 @@
-//! A small client for the API over HTTP. The base URL comes from
-//! `MESSENGER_API_URL`, so the same tests run against `cargo lambda watch`
-//! and against a deployed stack. Every response is checked against
-//! `openapi.yaml`.
+//! The API over HTTP, as the end-to-end suites see it. The base URL comes
+//! from `MESSENGER_API_URL`, so the same tests run against
+//! `cargo lambda watch` and against a deployed stack. Every response is
+//! checked against `openapi.yaml`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use super::contract::contract;
+use super::turn::Turn;
 
 pub const API_URL_VARIABLE: &str = "MESSENGER_API_URL";
 
+/// A client of the API at `MESSENGER_API_URL`, holding the test's turn at
+/// the local stack (its clones share it).
 #[derive(Clone)]
-pub struct Api {
+pub struct TestApp {
     base: String,
     http: reqwest::Client,
+    _turn: Arc<Turn>,
 }
 
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
-    pub headers: HeaderMap,
     pub body: Value,
 }
 
@@ -63,8 +68,42 @@ pub fn unique_login(prefix: &str) -> String {
     format!("{prefix}-{:012x}", rand::rng().random::<u64>() & 0xffff_ffff_ffff)
 }
 
-impl Api {
-    pub fn from_env() -> Self {
+/// The password [`TestApp::register`] gives a login.
+fn password_of(login: &str) -> String {
+    format!("{login}-password")
+}
+
+impl TestApp {
+    /// A client that shares the stack with other light tests.
+    pub async fn spawn() -> Self {
+        Self::with_turn(Turn::shared().await)
+    }
+
+    /// A client with the stack to itself: for a test that loads it hard or
+    /// needs its table unchanged by others.
+    pub async fn spawn_alone() -> Self {
+        Self::with_turn(Turn::whole().await)
+    }
+
+    /// [`TestApp::spawn`] and a fresh user per prefix.
+    pub async fn with_users<const N: usize>(prefixes: [&str; N]) -> (Self, [User; N]) {
+        Self::spawn().await.and_users(prefixes).await
+    }
+
+    /// [`TestApp::spawn_alone`] and a fresh user per prefix.
+    pub async fn alone_with_users<const N: usize>(prefixes: [&str; N]) -> (Self, [User; N]) {
+        Self::spawn_alone().await.and_users(prefixes).await
+    }
+
+    async fn and_users<const N: usize>(self, prefixes: [&str; N]) -> (Self, [User; N]) {
+        let mut users = Vec::with_capacity(N);
+        for prefix in prefixes {
+            users.push(self.register(prefix).await);
+        }
+        (self, users.try_into().expect("one user per prefix"))
+    }
+
+    fn with_turn(turn: Turn) -> Self {
         let base = std::env::var(API_URL_VARIABLE).unwrap_or_else(|_| {
             panic!("{API_URL_VARIABLE} is not set: run the suite with `make test`, or point it at a deployed API")
         });
@@ -73,7 +112,7 @@ impl Api {
             .pool_max_idle_per_host(64)
             .build()
             .expect("HTTP client");
-        Self { base: base.trim_end_matches('/').to_owned(), http }
+        Self { base: base.trim_end_matches('/').to_owned(), http, _turn: Arc::new(turn) }
     }
 
     /// Sends raw bytes with the given headers. A reply that
@@ -81,7 +120,7 @@ impl Api {
     pub async fn send_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
         let mut attempt = 1;
         loop {
-            let (status, headers_back, body_back) = self.exchange(method, path, headers, body.clone()).await;
+            let (status, body_back) = self.exchange(method, path, headers, body.clone()).await;
             if status == 500 && is_emulator_problem(&body_back) {
                 assert!(
                     attempt < EMULATOR_ATTEMPTS && safe_to_resend(method, path, headers),
@@ -93,20 +132,14 @@ impl Api {
                 attempt += 1;
                 continue;
             }
-            if let Err(contradiction) = crate::openapi::contract().check(method, path, status, &body_back) {
+            if let Err(contradiction) = contract().check(method, path, status, &body_back) {
                 panic!("{contradiction}");
             }
-            return Reply { status, headers: headers_back, body: body_back };
+            return Reply { status, body: body_back };
         }
     }
 
-    async fn exchange(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> (u16, HeaderMap, Value) {
+    async fn exchange(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {
         let method = Method::from_bytes(method.as_bytes()).expect("valid method");
         let mut request = self.http.request(method, format!("{}{path}", self.base)).body(body);
         for (name, value) in headers {
@@ -114,7 +147,6 @@ impl Api {
         }
         let response = request.send().await.unwrap_or_else(|error| panic!("{path}: {error}"));
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
         let bytes = response.bytes().await.expect("response body");
         let body = if bytes.is_empty() {
             Value::Null
@@ -123,7 +155,7 @@ impl Api {
                 panic!("{path} answered {status} with non-JSON: {}", String::from_utf8_lossy(&bytes))
             })
         };
-        (status, headers, body)
+        (status, body)
     }
 
     /// Sends `body` as JSON, with a bearer token when given.
@@ -157,22 +189,67 @@ impl Api {
     /// Registers a fresh user (with a password) and returns their token.
     pub async fn register(&self, prefix: &str) -> User {
         let login = unique_login(prefix);
-        let body = serde_json::json!({"login": login, "password": format!("{login}-password")});
+        let body = json!({"login": login, "password": password_of(&login)});
         let reply = self.call("POST", "/register", None, Some(body)).await;
         assert_eq!(reply.status, 201, "register {login}: {:?}", reply.body);
         User { login, token: reply.body["token"].as_str().expect("token").to_owned() }
     }
 
+    /// Logs in a user that [`TestApp::register`] created.
+    pub async fn login(&self, login: &str) -> Reply {
+        self.call("POST", "/login", None, Some(json!({"login": login, "password": password_of(login)}))).await
+    }
+
+    /// A new token of a user that [`TestApp::register`] created.
+    pub async fn fresh_token(&self, login: &str) -> String {
+        let reply = self.login(login).await;
+        assert_eq!(reply.status, 200, "login {login}: {:?}", reply.body);
+        reply.body["token"].as_str().expect("token").to_owned()
+    }
+
     pub async fn send(&self, from: &User, to: &str, text: &str) -> Reply {
-        let body = serde_json::json!({"sender": from.login, "recipient": to, "message": text});
+        let body = json!({"sender": from.login, "recipient": to, "message": text});
         self.call("POST", "/send_message", Some(&from.token), Some(body)).await
+    }
+
+    /// Sends a message that must be accepted; returns its timestamp.
+    pub async fn send_ok(&self, from: &User, to: &User, text: &str) -> String {
+        let reply = self.send(from, &to.login, text).await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.body["timestamp"].as_str().expect("timestamp").to_owned()
+    }
+
+    /// Sends messages that must be accepted, one after another; returns
+    /// their timestamps.
+    pub async fn send_all(&self, from: &User, to: &User, texts: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut stamps = Vec::new();
+        for text in texts {
+            stamps.push(self.send_ok(from, to, &text).await);
+        }
+        stamps
+    }
+
+    /// The body of a successful fetch_new_messages.
+    pub async fn fetch_new(&self, user: &User, body: Value) -> Value {
+        let reply = self.call("PUT", "/fetch_new_messages", Some(&user.token), Some(body)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    /// The body of a successful fetch_messages.
+    pub async fn fetch(&self, user: &User, body: Value) -> Value {
+        let reply = self.call("PUT", "/fetch_messages", Some(&user.token), Some(body)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    /// The body of the user's conversations reply.
+    pub async fn conversations(&self, user: &User) -> Value {
+        self.call("GET", "/conversations", Some(&user.token), None).await.body
     }
 }
 
-#[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use crate::template::repo_root;
+use messenger_tools::template::repo_root;
 
 pub struct Contract {
     document: Value,

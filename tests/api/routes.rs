@@ -1,7 +1,9 @@
 //! The deployed routes (template.yaml) and the local ones (the watch router
 //! in Cargo.toml) are the same set, and each names a function crate.
 
-use messenger_tests::template::{repo_root, template_routes, watch_routes};
+use messenger_tools::template::repo_root;
+
+use crate::helpers::{template_routes, watch_routes};
 
 #[test]
 fn template_and_watch_router_serve_the_same_routes() {

@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use messenger_tests::api::{Api, Reply, User};
 use serde_json::{json, Value};
+
+use crate::helpers::{Reply, TestApp, User};
 
 const SENDERS: usize = 8;
 /// Each sender writes from two concurrent streams, so one pair's sends
-/// race each other (the ordering trap of PRODUCT.md section 3).
+/// race each other and must still be stored in the order each stream sent.
 const STREAMS_PER_SENDER: usize = 2;
 const MESSAGES_PER_STREAM: usize = 65;
 const FETCHERS: usize = 4;
@@ -36,17 +37,17 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
-    let api = Api::from_env();
-    let recipient = api.register("crowd-recipient").await;
+    let app = TestApp::spawn_alone().await;
+    let recipient = app.register("crowd-recipient").await;
     let mut senders = Vec::new();
     for i in 0..SENDERS {
-        senders.push(api.register(&format!("crowd-sender{i}")).await);
+        senders.push(app.register(&format!("crowd-sender{i}")).await);
     }
 
     let sending_done = Arc::new(AtomicBool::new(false));
     let mut fetchers = Vec::new();
     for fetcher in 0..FETCHERS {
-        let api = api.clone();
+        let app = app.clone();
         let recipient: User = recipient.clone();
         let sending_done = sending_done.clone();
         fetchers.push(tokio::spawn(async move {
@@ -61,7 +62,7 @@ async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
                 let body = json!({"limit": 1 + (call * 7 + fetcher * 13) % 40});
                 let headers = [("idempotency-key", key.as_str())];
                 let reply = until_not_busy(|| {
-                    api.call_with("PUT", "/fetch_new_messages", Some(&recipient.token), &headers, Some(body.clone()))
+                    app.call_with("PUT", "/fetch_new_messages", Some(&recipient.token), &headers, Some(body.clone()))
                 })
                 .await;
                 assert_eq!(reply.status, 200, "{:?}", reply.body);
@@ -78,7 +79,7 @@ async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
     let mut streams = Vec::new();
     for (s, sender) in senders.iter().enumerate() {
         for stream in 0..STREAMS_PER_SENDER {
-            let api = api.clone();
+            let app = app.clone();
             let sender = sender.clone();
             let to = recipient.login.clone();
             streams.push(tokio::spawn(async move {
@@ -89,7 +90,7 @@ async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
                     let body = json!({"recipient": to, "message": text});
                     let headers = [("idempotency-key", key.as_str())];
                     let reply = until_not_busy(|| {
-                        api.call_with("POST", "/send_message", Some(&sender.token), &headers, Some(body.clone()))
+                        app.call_with("POST", "/send_message", Some(&sender.token), &headers, Some(body.clone()))
                     })
                     .await;
                     assert_eq!(reply.status, 201, "{:?}", reply.body);
@@ -155,10 +156,10 @@ async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
     // and nothing left counted as new.
     let mut history: Vec<Value> = Vec::new();
     // Pages of 30 keep each reply under the size `cargo lambda watch` may
-    // lose (see tests/src/api.rs), and walk `next` through 35 pages.
+    // lose (see `TestApp::send_raw`), and walk `next` through 35 pages.
     let mut request = json!({"period_start": "2000-01-01T00:00:00Z", "limit": 30});
     loop {
-        let page = api.call("PUT", "/fetch_messages", Some(&recipient.token), Some(request.clone())).await;
+        let page = app.call("PUT", "/fetch_messages", Some(&recipient.token), Some(request.clone())).await;
         assert_eq!(page.status, 200);
         history.extend(page.body["messages"].as_array().unwrap().iter().cloned());
         match page.body["next"].as_str() {
@@ -176,7 +177,7 @@ async fn concurrent_senders_and_fetchers_deliver_every_message_exactly_once() {
     for (stream, numbers) in per_stream {
         assert_eq!(numbers, (0..MESSAGES_PER_STREAM).collect::<Vec<_>>(), "{stream} is stored in sending order");
     }
-    let rows = api.call("GET", "/conversations", Some(&recipient.token), None).await.body;
+    let rows = app.call("GET", "/conversations", Some(&recipient.token), None).await.body;
     let rows = rows["conversations"].as_array().unwrap();
     assert_eq!(rows.len(), SENDERS);
     assert!(rows.iter().all(|row| row["new_messages"] == 0), "{rows:?}");

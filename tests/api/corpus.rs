@@ -4,10 +4,10 @@
 //! content types. Each must get a 4xx JSON error a developer can act on,
 //! never a 5xx, and the table must be exactly as before.
 
-use messenger_tests::api::{Api, User};
-use messenger_tests::local::{stack_table, table_snapshot};
-use messenger_tests::template::routes;
+use messenger_tools::stack::stack_table;
 use serde_json::{json, Value};
+
+use crate::helpers::{routes, table_snapshot, TestApp, User};
 
 /// One bad request: method, path, headers beyond the token, raw body.
 struct Case {
@@ -175,10 +175,9 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
 
 #[tokio::test]
 async fn bad_requests_get_clear_4xx_json_and_change_nothing() {
-    let api = Api::from_env();
-    let alice = api.register("corpus-alice").await;
-    let bob = api.register("corpus-bob").await;
-    let sent = api.send(&bob, &alice.login, "before the corpus").await;
+    // Alone: the table must change only by what the corpus does.
+    let (app, [alice, bob]) = TestApp::alone_with_users(["corpus-alice", "corpus-bob"]).await;
+    let sent = app.send(&bob, &alice.login, "before the corpus").await;
     assert_eq!(sent.status, 201);
     let table = stack_table();
     let before = table_snapshot(&table).await;
@@ -193,7 +192,7 @@ async fn bad_requests_get_clear_4xx_json_and_change_nothing() {
             headers.push(("content-type", content_type));
         }
         headers.extend(case.headers.iter().map(|(name, value)| (*name, value.as_str())));
-        let reply = api.send_raw(&case.method, &case.path, &headers, case.body.clone()).await;
+        let reply = app.send_raw(&case.method, &case.path, &headers, case.body.clone()).await;
         let shown = String::from_utf8_lossy(&case.body[..case.body.len().min(120)]).into_owned();
         assert!(
             (400..500).contains(&reply.status),

@@ -80,6 +80,12 @@ impl FaultProxy {
         proxy
     }
 
+    /// Starts the proxy in front of the DynamoDB Local of the environment
+    /// (`AWS_ENDPOINT_URL_DYNAMODB`).
+    pub async fn start_before_dynamodb_local() -> Self {
+        Self::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local's endpoint")).await
+    }
+
     pub fn set(&self, fault: Fault) {
         *self.fault.lock().expect("fault lock") = fault;
     }

@@ -3,13 +3,13 @@
 //! returned, consumed or deleted that the caller may not touch (OWASP API1).
 //! Needs the local stack's table, to plant an expired token.
 
-use messenger_tests::api::{Api, Reply, User};
-use messenger_tests::local::{app_at, stack_table};
-use messenger_tests::template::protected_routes;
+use messenger_tools::stack::{app_at, stack_table};
 use serde_json::{json, Value};
 use shared::auth::token_hash;
 use shared::model::{Identifier, Timestamp};
 use shared::store::TokenRecord;
+
+use crate::helpers::{protected_routes, texts, Reply, TestApp, User};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Credential {
@@ -33,20 +33,13 @@ const CREDENTIALS: [Credential; 7] = [
 ];
 
 struct World {
-    api: Api,
+    app: TestApp,
     alice: User,
     bob: User,
     eve_login: String,
     expired: String,
     revoked: String,
     stamps: Vec<String>,
-}
-
-async fn fresh_token(api: &Api, login: &str) -> String {
-    let body = json!({"login": login, "password": format!("{login}-password")});
-    let reply = api.call("POST", "/login", None, Some(body)).await;
-    assert_eq!(reply.status, 200);
-    reply.body["token"].as_str().unwrap().to_owned()
 }
 
 /// The request each endpoint gets: about bob's messages to alice.
@@ -80,49 +73,46 @@ fn expected_status(path: &str, credential: Credential) -> u16 {
 }
 
 async fn call_cell(world: &World, method: &str, path: &str, credential: Credential, cell: usize) -> Reply {
-    let api = &world.api;
+    let app = &world.app;
     let body = body_for(world, path, cell);
     let token = match credential {
-        Credential::NoToken => return api.call(method, path, None, body).await,
+        Credential::NoToken => return app.call(method, path, None, body).await,
         Credential::Malformed => {
             let headers = [("authorization", "Bearer two words"), ("content-type", "application/json")];
             let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-            return api.send_raw(method, path, &headers, bytes).await;
+            return app.send_raw(method, path, &headers, bytes).await;
         }
         Credential::Unknown => "x".repeat(43),
         Credential::Expired => world.expired.clone(),
         Credential::Revoked => world.revoked.clone(),
-        Credential::Unrelated => fresh_token(api, &world.eve_login).await,
+        Credential::Unrelated => app.fresh_token(&world.eve_login).await,
         // The other party of a bob-to-alice message: alice when the request
         // acts as bob (send_message), else bob.
         Credential::OtherParty if path == "/send_message" => world.alice.token.clone(),
-        Credential::OtherParty => fresh_token(api, &world.bob.login).await,
+        Credential::OtherParty => app.fresh_token(&world.bob.login).await,
     };
-    api.call(method, path, Some(&token), body).await
+    app.call(method, path, Some(&token), body).await
 }
 
 #[tokio::test]
 async fn every_endpoint_against_every_credential() {
-    let api = Api::from_env();
-    let alice = api.register("matrix-alice").await;
-    let bob = api.register("matrix-bob").await;
-    let eve = api.register("matrix-eve").await;
+    let (app, [alice, bob, eve]) = TestApp::with_users(["matrix-alice", "matrix-bob", "matrix-eve"]).await;
     let mut stamps = Vec::new();
     for i in 0..CREDENTIALS.len() {
-        let reply = api.send(&bob, &alice.login, &format!("secret {i}")).await;
+        let reply = app.send(&bob, &alice.login, &format!("secret {i}")).await;
         stamps.push(reply.body["timestamp"].as_str().unwrap().to_owned());
     }
-    let app = app_at(None, &stack_table()).await;
+    let stack = app_at(None, &stack_table()).await;
     let expired = "expired-token-for-the-access-matrix-0000000".to_owned();
     let record = TokenRecord {
         hash: token_hash(&expired),
         login: Identifier::parse("login", &alice.login).unwrap(),
         expires_at: Timestamp::now().plus_seconds(-1),
     };
-    app.store.put_token(&record).await.unwrap();
-    let revoked = fresh_token(&api, &alice.login).await;
-    assert_eq!(api.call("POST", "/logout", Some(&revoked), None).await.status, 200);
-    let world = World { api: api.clone(), alice, bob, eve_login: eve.login, expired, revoked, stamps };
+    stack.store.put_token(&record).await.unwrap();
+    let revoked = app.fresh_token(&alice.login).await;
+    assert_eq!(app.call("POST", "/logout", Some(&revoked), None).await.status, 200);
+    let world = World { app: app.clone(), alice, bob, eve_login: eve.login, expired, revoked, stamps };
 
     let mut cells = 0;
     let mut deleted = 0;
@@ -155,14 +145,13 @@ async fn every_endpoint_against_every_credential() {
 
     // Alice's own view: her token works, nothing was sent in bob's name,
     // nothing of hers was consumed, and only the parties' deletes happened.
-    let fetched = api.call("PUT", "/fetch_new_messages", Some(&world.alice.token), Some(json!({}))).await;
+    let fetched = app.call("PUT", "/fetch_new_messages", Some(&world.alice.token), Some(json!({}))).await;
     assert_eq!(fetched.status, 200);
-    let texts: Vec<&str> =
-        fetched.body["messages"].as_array().unwrap().iter().map(|m| m["message"].as_str().unwrap()).collect();
+    let texts = texts(&fetched.body);
     assert_eq!(texts.len(), CREDENTIALS.len() - deleted, "{texts:?}");
-    assert!(!texts.contains(&"matrix"), "no message was sent in bob's name");
+    assert!(!texts.iter().any(|text| text == "matrix"), "no message was sent in bob's name");
     let remaining: Vec<String> = (0..CREDENTIALS.len()).map(|i| format!("secret {i}")).collect();
     for text in texts {
-        assert!(remaining.contains(&text.to_owned()));
+        assert!(remaining.contains(&text));
     }
 }

@@ -1,44 +1,27 @@
-//! The service at its limits (PRODUCT.md section 10), with handlers called
-//! in-process against DynamoDB Local: replies that Lambda can carry, costs
-//! that grow with what a request returns rather than with what an attacker
-//! piles up, and a bulk sender on one pair.
+//! The service at its limits, with handlers called in-process against
+//! DynamoDB Local: replies that Lambda can carry, costs that grow with what
+//! a request returns rather than with what an attacker piles up, and a
+//! bulk sender on one pair. Each test loads DynamoDB Local hard (6.5 MB of
+//! writes, 1,200 sends, 32 racing sends), so each has it to itself.
+
+use std::time::Duration;
 
 use futures::future::join_all;
 use futures::{stream, StreamExt};
-use messenger_tests::events::{dispatch, handler_request};
-use messenger_tests::faults::{Fault, FaultProxy};
-use messenger_tests::local::{assert_mailbox_consistent, demo_app, demo_app_via};
+use messenger_tools::handlers::handler_request;
 use serde_json::{json, Value};
 use shared::model::{Identifier, Timestamp};
 use shared::reply::MAX_REPLY_BYTES;
-use shared::store::capacity::measure;
 use shared::App;
-use std::time::Duration;
+
+use crate::helpers::{
+    assert_mailbox_consistent, call, handle, mailbox_texts, texts, with_key, DemoApp, Fault, FaultProxy,
+};
 
 /// Lambda's limit on a synchronous invocation's response.
 const LAMBDA_RESPONSE_BYTES: usize = 6_291_556;
 const ALICE: &str = "demo-alice";
 const ALICE_TOKEN: &str = "demo-token-alice";
-
-/// The suites here each load DynamoDB Local hard (6.5 MB of writes, 1,200
-/// sends, 32 racing sends): one at a time, so none times out for the others.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Answer {
-    status: u16,
-    body: Value,
-    bytes: usize,
-    read_units: f64,
-}
-
-async fn call(app: &App, function: &str, token: &str, body: Value) -> Answer {
-    // Boxed: a handler's future is large, and a test thread's stack small.
-    let handled = Box::pin(dispatch(function, app, handler_request(function, token, Some(body))));
-    let (response, consumed) = measure(handled).await;
-    let bytes = response.body().as_ref().len();
-    let body = serde_json::from_slice(response.body().as_ref()).expect("JSON reply");
-    Answer { status: response.status().as_u16(), body, bytes, read_units: consumed.read }
-}
 
 fn id(login: &str) -> Identifier {
     Identifier::parse("login", login).expect("identifier")
@@ -60,10 +43,6 @@ async fn fill_mailbox(app: &App, senders: &[String], count: usize, text: impl Fn
         .await;
 }
 
-fn texts(reply: &Value) -> Vec<String> {
-    reply["messages"].as_array().expect("messages").iter().map(|m| m["message"].as_str().unwrap().to_owned()).collect()
-}
-
 /// Every reply fits Lambda's limit and the service's own reply budget
 /// (plus the envelope around the message list).
 fn assert_carried(bytes: usize, what: &str) {
@@ -73,8 +52,7 @@ fn assert_carried(bytes: usize, what: &str) {
 
 #[tokio::test]
 async fn long_messages_come_in_batches_and_pages_a_reply_can_carry() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let app = demo_app("limits-size").await;
+    let app = DemoApp::spawn_alone("limits-size").await;
     // 400 messages of 4096 emoji (16 KB each): 6.5 MB in all.
     let senders: Vec<String> = (0..4).map(|i| format!("bulk-{i}")).collect();
     fill_mailbox(&app, &senders, 100, |sender, n| format!("{sender}/{n:03}/{}", "😀".repeat(4080))).await;
@@ -85,19 +63,13 @@ async fn long_messages_come_in_batches_and_pages_a_reply_can_carry() {
     loop {
         calls += 1;
         let key = format!("size-fetch-{calls}");
-        let request = handler_request("fetch_new_messages", ALICE_TOKEN, Some(json!({"limit": 1000})));
-        let (mut parts, body) = request.into_parts();
-        parts.headers.insert("idempotency-key", key.parse().unwrap());
-        let request = lambda_http::Request::from_parts(parts.clone(), body.clone());
-        let response = Box::pin(dispatch("fetch_new_messages", &app, request)).await;
-        let bytes = response.body().as_ref().len();
-        let reply: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-        assert_eq!(response.status(), 200, "{reply}");
-        assert_carried(bytes, "fetch_new_messages");
+        let request = || handler_request("fetch_new_messages", ALICE_TOKEN, Some(json!({"limit": 1000})));
+        let answer = handle(&app, with_key(request(), &key)).await;
+        let reply = answer.body;
+        assert_eq!(answer.status, 200, "{reply}");
+        assert_carried(answer.bytes, "fetch_new_messages");
         // The same key replays the same batch.
-        let replayed =
-            Box::pin(dispatch("fetch_new_messages", &app, lambda_http::Request::from_parts(parts, body))).await;
-        let replay: Value = serde_json::from_slice(replayed.body().as_ref()).unwrap();
+        let replay = handle(&app, with_key(request(), &key)).await.body;
         assert_eq!(texts(&replay), texts(&reply), "replay of batch {calls}");
         fetched.extend(texts(&reply));
         if reply["more"] == false {
@@ -148,8 +120,7 @@ async fn long_messages_come_in_batches_and_pages_a_reply_can_carry() {
 
 #[tokio::test]
 async fn a_fetch_reads_what_it_returns_not_every_waiting_sender() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let app = demo_app("limits-senders").await;
+    let app = DemoApp::spawn_alone("limits-senders").await;
     let one_sender = call(&app, "fetch_new_messages", ALICE_TOKEN, json!({"limit": 1})).await;
     assert_eq!(texts(&one_sender.body).len(), 1, "bob's oldest demo message");
 
@@ -187,21 +158,11 @@ async fn a_fetch_reads_what_it_returns_not_every_waiting_sender() {
 
 #[tokio::test]
 async fn slices_skip_positions_as_keys_and_empty_slices_read_nothing() {
-    let _turn = ONE_AT_A_TIME.lock().await;
-    let app = demo_app("limits-slices").await;
+    let app = DemoApp::spawn_alone("limits-slices").await;
     // 1,200 messages of 1 KB from two senders, interleaved in time.
     let senders = vec!["slicer-a".to_owned(), "slicer-b".to_owned()];
     fill_mailbox(&app, &senders, 600, |sender, n| format!("{sender}/{n:04}/{}", "k".repeat(1000))).await;
-    let all = app
-        .store
-        .read_mailbox(
-            shared::store::MailboxRange { recipient: &id(ALICE), sender: None, from: None, to: None },
-            false,
-            usize::MAX,
-        )
-        .await
-        .unwrap();
-    let all: Vec<String> = all.into_iter().map(|m| m.message).collect();
+    let all = mailbox_texts(&app.store, &id(ALICE)).await;
     assert_eq!(all.len(), 1202);
     let token_only = call(&app, "fetch_messages", ALICE_TOKEN, json!({"start": 0, "stop": 0})).await.read_units;
 
@@ -249,11 +210,10 @@ async fn slices_skip_positions_as_keys_and_empty_slices_read_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_concurrent_sends_on_one_pair_all_succeed() {
-    let _turn = ONE_AT_A_TIME.lock().await;
     // Transactions held 20 ms, about an AWS commit, so the 32 overlap.
-    let proxy = FaultProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB endpoint")).await;
+    let proxy = FaultProxy::start_before_dynamodb_local().await;
     proxy.set(Fault::DelayTransacts(Duration::from_millis(20)));
-    let app = demo_app_via("limits-pair-flood", Some(&proxy.url)).await;
+    let app = DemoApp::spawn_alone_via("limits-pair-flood", &proxy.url).await;
     let sends = (0..32).map(|n| {
         let body = json!({"recipient": ALICE, "message": format!("import {n}")});
         call(&app, "send_message", "demo-token-bob", body)

@@ -4,10 +4,10 @@
 
 use std::process::Command;
 
-use messenger_tests::api::API_URL_VARIABLE;
-use messenger_tests::events::{assert_all_covered, function_of, EXPECTED};
-use messenger_tests::template::repo_root;
+use messenger_tools::template::repo_root;
 use serde_json::Value;
+
+use crate::helpers::{assert_all_covered, function_of, Turn, API_URL_VARIABLE, EXPECTED};
 
 fn local_port() -> String {
     let url = std::env::var(API_URL_VARIABLE).expect("run through `make test`: the local stack's URL is not set");
@@ -15,8 +15,9 @@ fn local_port() -> String {
     port.trim_end_matches('/').to_owned()
 }
 
-#[test]
-fn every_event_answers_its_status_through_cargo_lambda_invoke() {
+#[tokio::test]
+async fn every_event_answers_its_status_through_cargo_lambda_invoke() {
+    let _turn = Turn::shared().await;
     assert_all_covered();
     let port = local_port();
     for (event, status) in EXPECTED {

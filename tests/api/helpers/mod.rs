@@ -1,0 +1,29 @@
+//! What the suites share: the API over HTTP ([`TestApp`]), the handlers
+//! in-process ([`DemoApp`]), turns at the local stack, the contract of
+//! `openapi.yaml`, the routes, the sample events, a fault proxy, and reads
+//! of the table.
+
+mod contract;
+mod demo_app;
+mod events;
+mod fault_proxy;
+mod routes;
+mod store;
+mod test_app;
+mod turn;
+
+use serde_json::Value;
+
+pub use contract::contract;
+pub use demo_app::{call, handle, with_key, Answer, DemoApp};
+pub use events::{assert_all_covered, event_files, function_of, EXPECTED};
+pub use fault_proxy::{Fault, FaultProxy};
+pub use routes::{protected_routes, routes, template_routes, watch_routes};
+pub use store::{assert_mailbox_consistent, mailbox_texts, table_snapshot};
+pub use test_app::{unique_login, Reply, TestApp, User, API_URL_VARIABLE};
+pub use turn::Turn;
+
+/// The texts of the messages in a reply, in its order.
+pub fn texts(reply: &Value) -> Vec<String> {
+    reply["messages"].as_array().expect("messages").iter().map(|m| m["message"].as_str().unwrap().to_owned()).collect()
+}

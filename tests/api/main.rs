@@ -1,0 +1,17 @@
+//! The test suites, one module each, in one binary. `make test` runs them
+//! against its local stack; the HTTP suites also run against a deployed API
+//! (see the README's Tests section).
+
+mod helpers;
+
+mod access;
+mod concurrency;
+mod corpus;
+mod e2e;
+mod faults;
+mod handlers;
+mod invoke;
+mod limits;
+mod logs;
+mod openapi;
+mod routes;

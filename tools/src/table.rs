@@ -1,0 +1,100 @@
+//! The table of `template.yaml`, created in DynamoDB Local so that local
+//! and deployed keys and indexes are the same.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_dynamodb::Client;
+use serde_yaml::Value;
+use shared::store::Store;
+
+use crate::demo::seed_demo;
+use crate::stack::dynamodb_client;
+use crate::template::table_properties;
+
+fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
+    value
+        .as_sequence()
+        .expect("KeySchema is a list")
+        .iter()
+        .map(|element| {
+            KeySchemaElement::builder()
+                .attribute_name(element["AttributeName"].as_str().expect("AttributeName"))
+                .key_type(KeyType::from(element["KeyType"].as_str().expect("KeyType")))
+                .build()
+                .expect("complete key schema element")
+        })
+        .collect()
+}
+
+/// Creates the table as `template.yaml` defines it, unless it exists.
+pub async fn create_table(client: &Client, name: &str) {
+    if client.describe_table().table_name(name).send().await.is_ok() {
+        return;
+    }
+    let properties = table_properties();
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    let mut attributes = Vec::new();
+    for attribute in properties["AttributeDefinitions"].as_sequence().expect("AttributeDefinitions is a list") {
+        let name = attribute["AttributeName"].as_str().expect("AttributeName");
+        let kind = ScalarAttributeType::from(attribute["AttributeType"].as_str().expect("AttributeType"));
+        let definition = AttributeDefinition::builder().attribute_name(name).attribute_type(kind).build();
+        attributes.push(definition.expect("complete attribute definition"));
+    }
+    let indexes = properties["LocalSecondaryIndexes"].as_sequence().map(|indexes| {
+        indexes
+            .iter()
+            .map(|index| {
+                LocalSecondaryIndex::builder()
+                    .index_name(index["IndexName"].as_str().expect("IndexName"))
+                    .set_key_schema(Some(key_schema(&index["KeySchema"])))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                index["Projection"]["ProjectionType"].as_str().expect("ProjectionType"),
+                            ))
+                            .set_non_key_attributes(index["Projection"]["NonKeyAttributes"].as_sequence().map(
+                                |names| {
+                                    names.iter().map(|name| name.as_str().expect("attribute name").to_owned()).collect()
+                                },
+                            ))
+                            .build(),
+                    )
+                    .build()
+                    .expect("complete index")
+            })
+            .collect()
+    });
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&properties["KeySchema"])))
+        .set_local_secondary_indexes(indexes)
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("cannot create table {name}: {error:?}"));
+    if let Some(ttl) = properties["TimeToLiveSpecification"]["AttributeName"].as_str() {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build().expect("ttl spec"),
+            )
+            .send()
+            .await
+            .expect("enable TTL");
+    }
+}
+
+/// Creates `table` (as `template.yaml` defines it) at the environment's
+/// DynamoDB endpoint; with `seed`, writes the demo data too.
+pub async fn prepare_table(table: &str, seed: bool) {
+    let client = dynamodb_client().await;
+    create_table(&client, table).await;
+    if seed {
+        seed_demo(&Store::new(client, table)).await;
+    }
+}
