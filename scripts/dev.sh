@@ -19,8 +19,11 @@ API_PORT=${API_PORT:-9000}
 
 cargo build --workspace --bins
 start_dynamodb "$DYNAMODB_PORT"
-cargo run --quiet -p messenger-tests --bin local_table -- --seed-demo
-echo "dev: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT (in memory), table $TABLE_NAME with demo users alice and bob"
+# The table tool as the workspace build made it (`cargo run -p` would build
+# the SDK again with only that package's features); it names what it
+# created, demo users included.
+table=$(target/debug/local_table --seed-demo)
+echo "dev: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT (in memory), $table"
 echo "dev: serving the API on http://127.0.0.1:$API_PORT (Ctrl-C stops it)"
 start_watch "$API_PORT" /dev/stdout
 wait "${STACK_PIDS[-1]}"
