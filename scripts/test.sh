@@ -3,7 +3,7 @@
 # and concurrency tests over HTTP through `cargo lambda watch`, all against
 # DynamoDB Local (its own, on a free port, unless AWS_ENDPOINT_URL_DYNAMODB
 # is set). Arguments select tests as `cargo test` would: before `--`, the
-# packages and targets; after it, names, as in `-p messenger-tests -- e2e::`
+# targets; after it, test names, as in `--test api -- e2e::`
 # (one suite of the test binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
