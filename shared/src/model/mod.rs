@@ -70,4 +70,19 @@ mod tests {
         assert!(page_limit(Some(1001)).is_err());
         assert!(page_limit(Some(-5)).is_err());
     }
+
+    #[test]
+    fn a_message_deserializes_only_with_valid_parts() {
+        let read = |sender: &str, timestamp: &str| {
+            let json =
+                serde_json::json!({"sender": sender, "recipient": "bob", "timestamp": timestamp, "message": "hi"});
+            serde_json::from_value::<Message>(json)
+        };
+        assert!(read("alice", "2026-11-21T10:15:30.123456Z").is_ok());
+        for (sender, timestamp) in
+            [("ab", "2026-11-21T10:15:30Z"), ("bob#1", "2026-11-21T10:15:30Z"), ("alice", "2026-11-21")]
+        {
+            assert!(read(sender, timestamp).is_err(), "{sender:?} {timestamp:?}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! All DynamoDB access. One table holds every item, and each item belongs
 //! to the one file of this module that writes it:
 //!
-//! | item | pk | sk | other attributes | file |
+//! | item | pk | sk | other attributes | in `store/` |
 //! |---|---|---|---|---|
 //! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? | `users.rs` |
 //! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` | `users.rs` |
