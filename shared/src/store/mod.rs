@@ -159,3 +159,27 @@ const MAX_TRANSACTION_ITEMS: usize = 100;
 fn failed_condition(reasons: &[CancellationReason], index: usize) -> bool {
     reasons.get(index).and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use aws_sdk_dynamodb::error::ConnectorError;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+
+    use super::*;
+
+    #[test]
+    fn a_store_error_says_why_the_sdk_failed() {
+        let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused by 127.0.0.1:8000");
+        let cases: [(SdkError<GetItemError>, &str); 2] = [
+            (SdkError::dispatch_failure(ConnectorError::io(Box::new(refused))), "connection refused by 127.0.0.1:8000"),
+            (SdkError::timeout_error("operation attempt timed out after 2s"), "operation attempt timed out after 2s"),
+        ];
+        for (error, cause) in cases {
+            let text = StoreError::from(error).to_string();
+            assert!(text.starts_with("DynamoDB request failed: "), "{text}");
+            assert!(text.contains(cause), "{text}");
+        }
+    }
+}
