@@ -7,8 +7,6 @@ use lambda_http::{Body, Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
-
 use crate::error::ApiError;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -97,12 +95,9 @@ pub fn error_response(error: &ApiError) -> Response<Body> {
 pub fn respond(outcome: Result<Response<Body>, ApiError>) -> Response<Body> {
     outcome.unwrap_or_else(|error| {
         match &error {
-            ApiError::Unavailable(source) => {
-                tracing::warn!(error = %DisplayErrorContext(source), "database unavailable")
-            }
-            ApiError::OutcomeUnknown { source, .. } => {
-                tracing::warn!(error = %DisplayErrorContext(source), "outcome unknown")
-            }
+            // A store error's text carries its whole cause chain.
+            ApiError::Unavailable(source) => tracing::warn!(error = %source, "database unavailable"),
+            ApiError::OutcomeUnknown { source, .. } => tracing::warn!(error = %source, "outcome unknown"),
             ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
             _ => {}
         }

@@ -7,13 +7,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{recorded_result, IDEMPOTENCY_ROUNDS};
+use super::idempotency::{self, Idempotent};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
 use crate::model::{page_limit, Identifier};
-use crate::store::{FetchNewOutcome, FetchReplay, FetchedBatch, IdempotencyClaim, StoreError};
+use crate::store::{FetchNewOutcome, FetchedBatch, IdempotencyClaim, Recorded, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,10 +21,6 @@ struct FetchNewRequest {
     recipient: Option<String>,
     sender: Option<String>,
     limit: Option<i64>,
-}
-
-fn batch_response(batch: &FetchedBatch) -> Response<Body> {
-    json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more}))
 }
 
 /// A fetch_new_messages request whose shape and values are checked.
@@ -61,25 +57,36 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         )));
     }
 
-    let claim = idempotency_key.map(|key| {
-        let normalised = json!({"sender": sender, "limit": limit}).to_string();
-        IdempotencyClaim::new("fetch_new_messages", &caller.login, &key, &normalised)
-    });
-    for _ in 0..IDEMPOTENCY_ROUNDS {
-        if let Some(claim) = &claim {
-            if let Some(recorded) = recorded_result(app, claim).await? {
-                let replay: FetchReplay = serde_json::from_str(&recorded)
-                    .map_err(|error| ApiError::Internal(format!("unreadable idempotency record: {error}")))?;
-                let messages = app.store.messages_at(&caller.login, &replay.timestamps()).await?;
-                let messages = messages.into_iter().filter(|m| replay.contains(m)).collect();
-                return Ok(batch_response(&FetchedBatch { messages, more: replay.more }));
-            }
-        }
-        match app.store.fetch_new(&caller.login, sender.as_ref(), limit, claim.as_ref()).await? {
-            FetchNewOutcome::Fetched(batch) => return Ok(batch_response(&batch)),
-            // A concurrent twin recorded first: answer with its record.
-            FetchNewOutcome::IdempotencyKeyUsed => continue,
+    let claim = idempotency::claim(
+        "fetch_new_messages",
+        &caller.login,
+        idempotency_key,
+        json!({"sender": sender, "limit": limit}),
+    );
+    let fetching = Fetching { app, recipient: &caller.login, sender: sender.as_ref(), limit };
+    let batch = idempotency::once(claim.as_ref(), fetching).await?;
+    Ok(json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more})))
+}
+
+/// A fetch, made at most once per Idempotency-Key.
+struct Fetching<'a> {
+    app: &'a App,
+    recipient: &'a Identifier,
+    sender: Option<&'a Identifier>,
+    limit: usize,
+}
+
+impl Idempotent for Fetching<'_> {
+    type Response = FetchedBatch;
+
+    async fn earlier(&self, claim: &IdempotencyClaim) -> Result<Option<Recorded<FetchedBatch>>, StoreError> {
+        self.app.store.earlier_fetch(self.recipient, claim).await
+    }
+
+    async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<FetchedBatch>, ApiError> {
+        match self.app.store.fetch_new(self.recipient, self.sender, self.limit, claim).await? {
+            FetchNewOutcome::Fetched(batch) => Ok(Some(batch)),
+            FetchNewOutcome::IdempotencyKeyUsed => Ok(None),
         }
     }
-    Err(ApiError::Unavailable(StoreError::Contention))
 }

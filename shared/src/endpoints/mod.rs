@@ -6,6 +6,7 @@ pub mod delete_message;
 pub mod delete_messages;
 pub mod fetch_messages;
 pub mod fetch_new_messages;
+mod idempotency;
 pub mod login;
 pub mod logout;
 pub mod register;
@@ -14,15 +15,9 @@ pub mod send_message;
 use lambda_http::Request;
 use serde::Deserialize;
 
-use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_body;
 use crate::model::Identifier;
-use crate::store::IdempotencyClaim;
-
-/// Rounds of "look up the key, else try to claim it": a claim loses only to
-/// a twin request that recorded first, which the next look-up finds.
-const IDEMPOTENCY_ROUNDS: usize = 3;
 
 /// The body of endpoints that take none: absent, or `{}`.
 #[derive(Debug, Deserialize)]
@@ -32,18 +27,6 @@ pub struct NoFields {}
 /// Checks that a request to an endpoint without fields carries none.
 pub fn parse_no_fields(request: &Request) -> Result<NoFields, ApiError> {
     json_body(request)
-}
-
-/// The recorded result for a claim's key, if one is recorded; a 409 when
-/// the key was used for a different request.
-async fn recorded_result(app: &App, claim: &IdempotencyClaim) -> Result<Option<String>, ApiError> {
-    match app.store.idempotency_record(claim).await? {
-        None => Ok(None),
-        Some(record) if record.request_hash == claim.request_hash => Ok(Some(record.result)),
-        Some(_) => Err(ApiError::Conflict(
-            "this Idempotency-Key was already used with a different request; use a new key".into(),
-        )),
-    }
 }
 
 /// What a 503 tells the client of `endpoint` when a change may already have

@@ -7,13 +7,13 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{recorded_result, IDEMPOTENCY_ROUNDS};
+use super::idempotency::{self, Idempotent};
 use crate::app::{App, Config};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
-use crate::model::{validate_message_text, Identifier};
-use crate::store::{IdempotencyClaim, SendOutcome, StoreError};
+use crate::model::{validate_message_text, Identifier, Timestamp};
+use crate::store::{IdempotencyClaim, Recorded, SendOutcome, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,10 +21,6 @@ struct SendRequest {
     sender: Option<String>,
     recipient: String,
     message: String,
-}
-
-fn sent(timestamp: &str) -> Response<Body> {
-    json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp}))
 }
 
 /// A send_message request whose shape and values are checked.
@@ -57,24 +53,39 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         return Err(ApiError::Forbidden(format!("sender must be the caller: you are logged in as {}", caller.login)));
     }
 
-    let claim = idempotency_key.map(|key| {
-        let normalised = json!({"recipient": recipient, "message": message}).to_string();
-        IdempotencyClaim::new("send_message", &caller.login, &key, &normalised)
-    });
-    for _ in 0..IDEMPOTENCY_ROUNDS {
-        if let Some(claim) = &claim {
-            if let Some(timestamp) = recorded_result(app, claim).await? {
-                return Ok(sent(&timestamp));
-            }
-        }
-        match app.store.send_message(&caller.login, &recipient, &message, claim.as_ref()).await? {
-            SendOutcome::Sent(timestamp) => return Ok(sent(&timestamp.to_string())),
+    let claim = idempotency::claim(
+        "send_message",
+        &caller.login,
+        idempotency_key,
+        json!({"recipient": recipient, "message": message}),
+    );
+    let sending = Sending { app, sender: &caller.login, recipient: &recipient, message: &message };
+    let timestamp = idempotency::once(claim.as_ref(), sending).await?;
+    Ok(json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp})))
+}
+
+/// A send, made at most once per Idempotency-Key.
+struct Sending<'a> {
+    app: &'a App,
+    sender: &'a Identifier,
+    recipient: &'a Identifier,
+    message: &'a str,
+}
+
+impl Idempotent for Sending<'_> {
+    type Response = Timestamp;
+
+    async fn earlier(&self, claim: &IdempotencyClaim) -> Result<Option<Recorded<Timestamp>>, StoreError> {
+        self.app.store.earlier_send(claim).await
+    }
+
+    async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<Timestamp>, ApiError> {
+        match self.app.store.send_message(self.sender, self.recipient, self.message, claim).await? {
+            SendOutcome::Sent(timestamp) => Ok(Some(timestamp)),
             SendOutcome::RecipientUnknown => {
-                return Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")))
+                Err(ApiError::NotFound(format!("recipient {} is not a registered user", self.recipient)))
             }
-            // A concurrent twin recorded first: answer with its record.
-            SendOutcome::IdempotencyKeyUsed => continue,
+            SendOutcome::IdempotencyKeyUsed => Ok(None),
         }
     }
-    Err(ApiError::Unavailable(StoreError::Contention))
 }

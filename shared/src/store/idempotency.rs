@@ -1,14 +1,18 @@
-//! Idempotency records: the outcome of a successful request, kept for a
-//! day under a key that belongs to one caller and one endpoint. A record is
-//! written in the same transaction as the change it describes, so there is
-//! never a record without its change, nor a change without its record.
+//! Idempotency records (`IDEM#<sha256 of endpoint, caller, key>`, `IDEM`):
+//! what an endpoint needs to answer a repeat of a successful request, kept
+//! for a day under a key that belongs to one caller and one endpoint. A
+//! record is written in the same transaction as the change it describes,
+//! so there is never a record without its change, nor a change without
+//! its record. Each operation that takes a claim has its own record type
+//! (`sending.rs`, `fetch_new.rs`), written and read back beside it.
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-
-use super::{capacity, key, n, s, Store, StoreError};
+use super::capacity::Counted;
+use super::{key, keyed, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
 const IDEMPOTENCY_SK: &str = "IDEM";
@@ -20,14 +24,24 @@ pub struct IdempotencyClaim {
     key_hash: String,
     /// Hash of the request's normalised content: the same key with another
     /// request is a conflict, not a replay.
-    pub request_hash: String,
+    request_hash: String,
 }
 
+/// What a live record under a claim's key holds for the claiming request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdempotencyRecord {
-    pub request_hash: String,
-    /// What the endpoint needs to rebuild its first response.
-    pub result: String,
+pub enum Recorded<T> {
+    /// The same request succeeded before: its response.
+    Response(T),
+    /// The key was used with another request.
+    OtherRequest,
+}
+
+/// An idempotency item's attributes besides its key.
+#[derive(Serialize, Deserialize)]
+struct Stored<R> {
+    request_hash: String,
+    response: R,
+    ttl: i64,
 }
 
 fn hex_sha256(parts: &[&str]) -> String {
@@ -49,64 +63,48 @@ impl IdempotencyClaim {
         }
     }
 
-    fn pk(&self) -> String {
-        format!("IDEM#{}", self.key_hash)
-    }
-
-    /// The transaction item that records `result`, unless a live record
-    /// already holds the key.
-    fn record_item(&self, table: &str, result: &str, now: Timestamp) -> Result<TransactWriteItem, StoreError> {
-        let mut item = key(self.pk(), IDEMPOTENCY_SK);
-        item.insert("request_hash".into(), s(&self.request_hash));
-        item.insert("result".into(), s(result));
-        item.insert("ttl".into(), n(now.plus_seconds(IDEMPOTENCY_WINDOW_SECONDS).unix_seconds()));
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":now", n(now.unix_seconds()))
-            .build()?;
-        Ok(TransactWriteItem::builder().put(put).build())
+    fn key(&self) -> Item {
+        key(format!("IDEM#{}", self.key_hash), IDEMPOTENCY_SK)
     }
 }
 
 impl Store {
-    /// The live record for a claim's key, if any. Expired records are
+    /// The live record under a claim's key, if any. Expired records are
     /// ignored: DynamoDB's TTL sweep can lag by days.
-    pub async fn idempotency_record(&self, claim: &IdempotencyClaim) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub(super) async fn idempotency_record<R: DeserializeOwned>(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<Recorded<R>>, StoreError> {
         let found = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(claim.pk(), IDEMPOTENCY_SK)))
+            .set_key(Some(claim.key()))
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .counted()
             .await?;
-        capacity::read(found.consumed_capacity());
         let Some(item) = found.item else {
             return Ok(None);
         };
-        #[derive(serde::Deserialize)]
-        struct Stored {
-            request_hash: String,
-            result: String,
-            ttl: i64,
-        }
-        let stored: Stored = serde_dynamo::from_item(item)?;
-        if stored.ttl < Timestamp::now().unix_seconds() {
-            return Ok(None);
-        }
-        Ok(Some(IdempotencyRecord { request_hash: stored.request_hash, result: stored.result }))
+        let stored: Stored<R> = serde_dynamo::from_item(item)?;
+        Ok(match stored {
+            Stored { ttl, .. } if ttl < Timestamp::now().unix_seconds() => None,
+            Stored { request_hash, response, .. } if request_hash == claim.request_hash => {
+                Some(Recorded::Response(response))
+            }
+            Stored { .. } => Some(Recorded::OtherRequest),
+        })
     }
 
-    pub(super) fn idempotency_item(
+    /// The transaction item that records `response` under the claim's key,
+    /// unless a live record already holds the key.
+    pub(super) fn idempotency_item<R: Serialize>(
         &self,
         claim: &IdempotencyClaim,
-        result: &str,
-        now: Timestamp,
+        response: R,
     ) -> Result<TransactWriteItem, StoreError> {
-        claim.record_item(&self.table, result, now)
+        let ttl = Timestamp::now().plus_seconds(IDEMPOTENCY_WINDOW_SECONDS).unix_seconds();
+        let stored = Stored { request_hash: claim.request_hash.clone(), response, ttl };
+        self.put_if_absent(keyed(claim.key(), &stored)?)
     }
 }

@@ -1,67 +1,73 @@
-//! All DynamoDB access. One table holds every item:
+//! All DynamoDB access. One table holds every item, and each item belongs
+//! to the one file of this module that writes it:
 //!
-//! | item | pk | sk | other attributes |
-//! |---|---|---|---|
-//! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? |
-//! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` |
-//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `pending_since`?, `rev` |
-//! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` |
-//! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `result`, `ttl` |
+//! | item | pk | sk | other attributes | in `store/` |
+//! |---|---|---|---|---|
+//! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? | `users.rs` |
+//! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` | `users.rs` |
+//! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` | `sending.rs` (written), `deleting.rs` (deleted) |
+//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `pending_since`?, `rev` | `pairs.rs` (read), `sending.rs`, `fetch_new.rs`, `deleting.rs` (changed) |
+//! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //!
 //! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
 //! (`<sender>#<timestamp>`), so one sender's messages to one recipient are
 //! a contiguous, time-ordered key range that can be read with strong
 //! consistency (a global index could not: it lags the table). Two more
 //! local indexes hold small entries: `by_time` (a message's keys and
-//! sender, by `timestamp`) for skipping and counting slice positions, and
-//! `by_pending` (pair keys by `pending_since`, present only while a pair
-//! has new messages) for choosing which senders a fetch reads.
+//! sender, by `timestamp`; `positions.rs`) for skipping and counting slice
+//! positions, and `by_pending` (pair keys by `pending_since`, present only
+//! while a pair has new messages; `fetch_new.rs`) for choosing which
+//! senders a fetch reads.
+//!
+//! Reads of messages are in `history.rs`; every call's consumed capacity is
+//! counted by `capacity.rs`; transactions, their resends and the request's
+//! deadline are in `transaction.rs`.
 
 pub mod capacity;
+mod deleting;
 mod fetch_new;
+mod history;
 mod idempotency;
-mod messages;
+mod merge;
+mod pairs;
 mod positions;
+mod sending;
+mod transaction;
 mod users;
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use aws_config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
-
-use aws_sdk_dynamodb::error::{BuildError, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
-use rand::Rng;
+use serde::Serialize;
 
-pub use fetch_new::{FetchNewOutcome, FetchReplay, FetchedBatch};
-pub use idempotency::{IdempotencyClaim, IdempotencyRecord};
-pub use messages::{DeleteOutcome, MailboxRange, Pair, SendOutcome};
+pub use deleting::DeleteOutcome;
+pub use fetch_new::{FetchNewOutcome, FetchedBatch};
+pub use history::MailboxRange;
+pub use idempotency::{IdempotencyClaim, Recorded};
+pub use pairs::Pair;
+pub use sending::SendOutcome;
+pub use transaction::{RequestScope, REQUEST_DEADLINE};
 pub use users::{TokenRecord, UserRecord};
 
-pub const SENDER_INDEX: &str = "by_sender";
-
-/// How often a change that lost an optimistic-concurrency race is tried
-/// again before the request gives up with a retryable 503.
-const MAX_ATTEMPTS: u32 = 12;
+use transaction::MAX_ATTEMPTS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DynamoDB request failed: {0}")]
-    Dynamo(#[from] Box<aws_sdk_dynamodb::Error>),
+    /// The SDK's own text of a failure is often just "unhandled error": the
+    /// cause (a timeout, a refused connection, throttling) is further down
+    /// its chain, which `DisplayErrorContext` writes out.
+    #[error("DynamoDB request failed: {}", DisplayErrorContext(.0))]
+    Dynamo(Box<aws_sdk_dynamodb::Error>),
     #[error("too many concurrent changes to the same items; gave up after {MAX_ATTEMPTS} attempts")]
     Contention,
     #[error("DynamoDB did not answer in time")]
     Timeout,
     /// A transaction was sent, and whether it committed was still unknown
     /// when the request's deadline came.
-    #[error("transaction outcome unknown at the request deadline: {0}")]
-    OutcomeUnknown(#[source] Box<aws_sdk_dynamodb::Error>),
+    #[error("transaction outcome unknown at the request deadline: {}", DisplayErrorContext(.0))]
+    OutcomeUnknown(Box<aws_sdk_dynamodb::Error>),
     #[error("could not build a DynamoDB request: {0}")]
     Build(#[from] BuildError),
     #[error("stored item is malformed: {0}")]
@@ -91,13 +97,6 @@ pub struct Store {
     table: String,
 }
 
-/// What became of a transaction: committed, or cancelled with one reason
-/// per item, in the order the items were given.
-enum Transaction {
-    Committed,
-    Cancelled(Vec<CancellationReason>),
-}
-
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
@@ -111,150 +110,20 @@ impl Store {
         &self.client
     }
 
-    /// Runs a transaction. When its outcome is unknown (a timeout, a lost
-    /// connection, a server error) the identical request is sent again with
-    /// the same client request token: DynamoDB applies a token at most once
-    /// in ten minutes, so a resend can only learn the outcome, never apply
-    /// the change twice. Resends go on until the outcome is known or the
-    /// request's deadline leaves no time for another send; each send is cut
-    /// to end before the deadline, so none is abandoned in flight.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transaction, StoreError> {
-        let token = format!("{:032x}", rand::rng().random::<u128>());
-        let scope = RequestScope::current();
-        let mut sends = 0;
-        loop {
-            let Some(window) = send_window(scope.deadline.saturating_duration_since(Instant::now())) else {
-                return Err(StoreError::Timeout);
-            };
-            let sent = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .client_request_token(&token)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .customize()
-                .config_override(aws_sdk_dynamodb::Config::builder().timeout_config(self.timeouts_within(window)))
-                .send()
-                .await;
-            sends += 1;
-            let error = match sent {
-                Ok(committed) => {
-                    capacity::writes(committed.consumed_capacity());
-                    scope.note_change();
-                    return Ok(Transaction::Committed);
-                }
-                Err(error) => error,
-            };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() {
-                return Ok(Transaction::Cancelled(cancelled.cancellation_reasons().to_vec()));
-            }
-            if !outcome_unknown(&error) {
-                return Err(error.into());
-            }
-            let deadline_near = send_window(scope.deadline.saturating_duration_since(Instant::now())).is_none();
-            if deadline_near {
-                scope.note_change();
-                tracing::warn!(sends, error = %DisplayErrorContext(&error), "transaction outcome still unknown at the deadline");
-                return Err(StoreError::OutcomeUnknown(Box::new(error.into())));
-            }
-            tracing::info!(sends, error = %DisplayErrorContext(&error), "transaction outcome unknown; sending it again");
-            back_off(sends).await;
-        }
+    /// A transaction item that puts `item` unless a live item holds its
+    /// key: any item without a `ttl`, or one whose `ttl` has not passed
+    /// (DynamoDB's TTL sweep can lag by days, so an expired item may still
+    /// be there).
+    fn put_if_absent(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", n(crate::model::Timestamp::now().unix_seconds()))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
-
-    /// The client's timeouts, with the whole operation cut to `window`.
-    fn timeouts_within(&self, window: Duration) -> TimeoutConfig {
-        let configured = self.client.config().timeout_config().cloned().unwrap_or_else(TimeoutConfig::disabled);
-        let operation = configured.operation_timeout().map_or(window, |limit| limit.min(window));
-        configured.to_builder().operation_timeout(operation).build()
-    }
-}
-
-/// How long a request may take in all: inside the function's 10 s timeout
-/// (template.yaml), so a stalled database gets a 503 rather than a killed
-/// function. Also the deadline of store calls made outside a request (the
-/// local tools), counted from the call.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
-
-/// A transaction is sent only with at least this long before the deadline
-/// (DynamoDB answers in milliseconds; less would mostly time out), and each
-/// send ends this long before it, so the request's cut-off at the deadline
-/// never lands on a send in flight.
-const SHORTEST_SEND: Duration = Duration::from_millis(500);
-const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
-
-/// How long the next send may take, if there is time for one.
-fn send_window(remaining: Duration) -> Option<Duration> {
-    let window = remaining.checked_sub(DEADLINE_MARGIN)?;
-    (window >= SHORTEST_SEND).then_some(window)
-}
-
-tokio::task_local! {
-    static REQUEST: RequestScope;
-}
-
-/// The request a store call serves: when it must end, and whether it may
-/// have changed anything so far (a transaction committed, or its outcome
-/// stayed unknown), which decides what a failure may tell the client.
-#[derive(Clone, Debug)]
-pub struct RequestScope {
-    deadline: Instant,
-    changed: Arc<AtomicBool>,
-}
-
-impl RequestScope {
-    pub fn new(deadline: Instant) -> Self {
-        Self { deadline, changed: Arc::default() }
-    }
-
-    /// The scope of the running request, or a fresh one outside a request.
-    fn current() -> Self {
-        REQUEST.try_with(Self::clone).unwrap_or_else(|_| Self::new(Instant::now() + REQUEST_DEADLINE))
-    }
-
-    /// Runs `work` with its store calls in this scope.
-    pub async fn run<F: Future>(&self, work: F) -> F::Output {
-        REQUEST.scope(self.clone(), work).await
-    }
-
-    pub fn may_have_changed(&self) -> bool {
-        self.changed.load(Ordering::SeqCst)
-    }
-
-    fn note_change(&self) {
-        self.changed.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Whether a failed send may have committed. A connection that was refused
-/// carried nothing; any other failure after the request left may have.
-fn outcome_unknown<R>(error: &SdkError<TransactWriteItemsError, R>) -> bool {
-    use TransactWriteItemsError as E;
-    match error {
-        SdkError::DispatchFailure(failure) => !failure.as_connector_error().is_some_and(|error| refused(error)),
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(service) => matches!(
-            service.err(),
-            E::InternalServerError(_)
-                | E::TransactionInProgressException(_)
-                | E::ThrottlingException(_)
-                | E::RequestLimitExceeded(_)
-                | E::ProvisionedThroughputExceededException(_)
-        ),
-        _ => false,
-    }
-}
-
-/// Whether the connection was refused, so the request was never sent.
-fn refused(failure: &dyn std::error::Error) -> bool {
-    let mut cause = failure.source();
-    while let Some(error) = cause {
-        if error.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused) {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -269,6 +138,13 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// The item of `attributes` stored under `key`.
+fn keyed(key: Item, attributes: &impl Serialize) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(attributes)?;
+    item.extend(key);
+    Ok(item)
+}
+
 fn user_pk(login: &str) -> String {
     format!("USER#{login}")
 }
@@ -276,29 +152,34 @@ fn user_pk(login: &str) -> String {
 /// The sort key of a user's profile item, under [`user_pk`].
 const PROFILE_SK: &str = "PROFILE";
 
+/// DynamoDB's cap on the items of one transaction.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
 /// Whether a cancelled transaction's item failed its condition.
 fn failed_condition(reasons: &[CancellationReason], index: usize) -> bool {
     reasons.get(index).and_then(CancellationReason::code) == Some("ConditionalCheckFailed")
 }
 
-/// Waits before another optimistic attempt: random, growing with each
-/// attempt, so racing writers spread out instead of colliding again.
-async fn back_off(attempt: u32) {
-    let ceiling_ms = (4u64 << attempt.min(6)).min(250);
-    let wait = rand::rng().random_range(1..=ceiling_ms);
-    tokio::time::sleep(Duration::from_millis(wait)).await;
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io;
+
+    use aws_sdk_dynamodb::error::ConnectorError;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+
     use super::*;
 
     #[test]
-    fn a_send_fits_only_with_time_to_spare_before_the_deadline() {
-        let ms = Duration::from_millis;
-        let cases = [(8000, Some(7750)), (3000, Some(2750)), (750, Some(500)), (749, None), (250, None), (0, None)];
-        for (remaining, window) in cases {
-            assert_eq!(send_window(ms(remaining)), window.map(ms), "{remaining} ms left");
+    fn a_store_error_says_why_the_sdk_failed() {
+        let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused by 127.0.0.1:8000");
+        let cases: [(SdkError<GetItemError>, &str); 2] = [
+            (SdkError::dispatch_failure(ConnectorError::io(Box::new(refused))), "connection refused by 127.0.0.1:8000"),
+            (SdkError::timeout_error("operation attempt timed out after 2s"), "operation attempt timed out after 2s"),
+        ];
+        for (error, cause) in cases {
+            let text = StoreError::from(error).to_string();
+            assert!(text.starts_with("DynamoDB request failed: "), "{text}");
+            assert!(text.contains(cause), "{text}");
         }
     }
 }

@@ -1,19 +1,22 @@
-//! Positions in a mailbox without its texts: the `by_time` index carries
-//! each message's keys and sender only, so skipping or counting positions
-//! for a slice costs about 100 bytes of reads a message, not the message.
+//! Positions in a mailbox without its texts, from the `by_time` index of
+//! the message items: it carries each message's keys and sender only, so
+//! skipping or counting positions for a slice costs about 100 bytes of
+//! reads a message, not the message. Owns no items.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, Select};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::types::Select;
 
-use super::{capacity, s, user_pk, MailboxRange, Store, StoreError};
+use super::capacity::Counted;
+use super::{s, user_pk, MailboxRange, Store, StoreError};
 use crate::model::Timestamp;
 
 const TIME_INDEX: &str = "by_time";
 
 impl MailboxRange<'_> {
     /// The range on the `by_time` index. One sender's positions are picked
-    /// by a filter, which reads the other senders' keys in the window: the
-    /// cost PRODUCT.md allows a sender-filtered read.
+    /// by a filter, which reads the other senders' keys in the window, as
+    /// any sender-filtered read by time would.
     fn positions_query(&self, store: &Store, newest_first: bool, at_most: usize) -> QueryFluentBuilder {
         // Every canonical timestamp starts with a digit: "0" is below all
         // of them and "~" above.
@@ -31,8 +34,7 @@ impl MailboxRange<'_> {
             .expression_attribute_values(":high", s(high))
             .scan_index_forward(!newest_first)
             .limit(i32::try_from(at_most).unwrap_or(i32::MAX))
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            .consistent_read(true);
         if let Some(sender) = self.sender {
             query =
                 query.filter_expression("sender = :sender").expression_attribute_values(":sender", s(sender.as_str()));
@@ -51,55 +53,63 @@ impl Store {
         newest_first: bool,
         skip: usize,
     ) -> Result<Option<Timestamp>, StoreError> {
-        let mut skipped = 0;
-        let mut start = None;
-        while skipped < skip && !range.is_empty() {
-            // The projected attributes as they are: naming some would read
-            // them from the table, at a table read's price.
-            let page = range
-                .positions_query(self, newest_first, skip - skipped)
-                .select(Select::AllProjectedAttributes)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            capacity::read(page.consumed_capacity());
-            for item in page.items() {
-                skipped += 1;
-                if skipped == skip {
-                    let stored = item.get("timestamp").and_then(|value| value.as_s().ok());
-                    return stored
-                        .and_then(|text| Timestamp::from_stored(text))
-                        .map(Some)
-                        .ok_or_else(|| StoreError::Corrupt("message without a timestamp".into()));
-                }
+        let mut last_skipped = None;
+        // The projected attributes as they are: naming some would read them
+        // from the table, at a table read's price.
+        let select = Select::AllProjectedAttributes;
+        self.page_positions(range, newest_first, select, skip, |page, before| {
+            if let Some(item) = page.items().get(skip - before - 1) {
+                last_skipped = Some(item.get("timestamp").and_then(|value| value.as_s().ok()).cloned());
             }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(None)
+            page.items().len()
+        })
+        .await?;
+        last_skipped
+            .map(|stored| {
+                stored
+                    .and_then(|text| Timestamp::from_stored(&text))
+                    .ok_or_else(|| StoreError::Corrupt("message without a timestamp".into()))
+            })
+            .transpose()
     }
 
     /// How many messages the range holds, counting no further than
     /// `at_most`; reads keys only.
     pub async fn count_positions(&self, range: MailboxRange<'_>, at_most: usize) -> Result<usize, StoreError> {
-        let mut count = 0;
+        let counted = self
+            .page_positions(range, false, Select::Count, at_most, |page, _| usize::try_from(page.count).unwrap_or(0))
+            .await?;
+        Ok(counted.min(at_most))
+    }
+
+    /// Reads the range's positions a page at a time, each page asking for
+    /// no more than the `wanted` positions still missing (so `Limit` bounds
+    /// what is read), until `visit` has been given them all or the range
+    /// ends. `visit` gets each page and how many positions came before it,
+    /// and says how many the page gave; the total is returned.
+    async fn page_positions(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        select: Select,
+        wanted: usize,
+        mut visit: impl FnMut(&QueryOutput, usize) -> usize,
+    ) -> Result<usize, StoreError> {
+        let mut given = 0;
         let mut start = None;
-        while count < at_most && !range.is_empty() {
+        while given < wanted && !range.is_empty() {
             let page = range
-                .positions_query(self, false, at_most - count)
-                .select(Select::Count)
+                .positions_query(self, newest_first, wanted - given)
+                .select(select.clone())
                 .set_exclusive_start_key(start)
-                .send()
+                .counted()
                 .await?;
-            capacity::read(page.consumed_capacity());
-            count += usize::try_from(page.count).unwrap_or(0);
+            given += visit(&page, given);
             start = page.last_evaluated_key;
             if start.is_none() {
                 break;
             }
         }
-        Ok(count.min(at_most))
+        Ok(given)
     }
 }

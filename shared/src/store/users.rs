@@ -1,12 +1,12 @@
-//! Users and their bearer tokens.
+//! Users and their bearer tokens. Owns the user items (`USER#<login>`,
+//! `PROFILE`) and the token items (`TOKEN#<sha256>`, `TOKEN`).
 
-use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    back_off, capacity, failed_condition, key, n, s, user_pk, Item, Store, StoreError, Transaction, MAX_ATTEMPTS,
-    PROFILE_SK,
-};
+use super::capacity::Counted;
+use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
+use super::{failed_condition, key, keyed, user_pk, Item, Store, StoreError, PROFILE_SK};
 use crate::model::{Identifier, Timestamp};
 
 const TOKEN_SK: &str = "TOKEN";
@@ -26,19 +26,29 @@ pub struct TokenRecord {
     pub expires_at: Timestamp,
 }
 
-fn token_pk(hash: &str) -> String {
-    format!("TOKEN#{hash}")
+/// A token item's attributes besides its key.
+#[derive(Serialize, Deserialize)]
+struct TokenAttributes {
+    login: Identifier,
+    expires_at: Timestamp,
+    /// DynamoDB's TTL sweeps expired tokens eventually; reads still check
+    /// `expires_at` because the sweep can lag by days.
+    #[serde(default)]
+    ttl: i64,
+}
+
+fn token_key(hash: &str) -> Item {
+    key(format!("TOKEN#{hash}"), TOKEN_SK)
 }
 
 impl TokenRecord {
-    fn to_item(&self) -> Item {
-        let mut item = key(token_pk(&self.hash), TOKEN_SK);
-        item.insert("login".into(), s(self.login.as_str()));
-        item.insert("expires_at".into(), s(self.expires_at.to_string()));
-        // DynamoDB's TTL sweeps expired tokens eventually; reads still
-        // check `expires_at` because the sweep can lag by days.
-        item.insert("ttl".into(), n(self.expires_at.unix_seconds()));
-        item
+    fn to_item(&self) -> Result<Item, StoreError> {
+        let attributes = TokenAttributes {
+            login: self.login.clone(),
+            expires_at: self.expires_at,
+            ttl: self.expires_at.unix_seconds(),
+        };
+        keyed(token_key(&self.hash), &attributes)
     }
 }
 
@@ -46,21 +56,10 @@ impl Store {
     /// Creates the user and their first token together. Returns false when
     /// the login is taken.
     pub async fn create_user(&self, user: &UserRecord, token: &TokenRecord) -> Result<bool, StoreError> {
-        let mut profile: Item = serde_dynamo::to_item(user)?;
-        profile.extend(key(user_pk(user.login.as_str()), PROFILE_SK));
+        let token_put = Put::builder().table_name(&self.table).set_item(Some(token.to_item()?)).build()?;
         let items = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(profile))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .put(Put::builder().table_name(&self.table).set_item(Some(token.to_item())).build()?)
-                .build(),
+            self.put_if_absent(keyed(key(user_pk(user.login.as_str()), PROFILE_SK), user)?)?,
+            TransactWriteItem::builder().put(token_put).build(),
         ];
         for attempt in 0..MAX_ATTEMPTS {
             match self.transact(items.clone()).await? {
@@ -82,23 +81,13 @@ impl Store {
             .set_key(Some(key(user_pk(login.as_str()), PROFILE_SK)))
             .projection_expression("login, password_hash")
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .counted()
             .await?;
-        capacity::read(found.consumed_capacity());
         Ok(found.item.map(serde_dynamo::from_item).transpose()?)
     }
 
     pub async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(token.to_item()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        capacity::write(put.consumed_capacity());
+        self.client.put_item().table_name(&self.table).set_item(Some(token.to_item()?)).counted().await?;
         Ok(())
     }
 
@@ -108,35 +97,20 @@ impl Store {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
+            .set_key(Some(token_key(hash)))
             .projection_expression("login, expires_at")
             .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
+            .counted()
             .await?;
-        capacity::read(found.consumed_capacity());
         let Some(item) = found.item else {
             return Ok(None);
         };
-        #[derive(Deserialize)]
-        struct Stored {
-            login: Identifier,
-            expires_at: Timestamp,
-        }
-        let stored: Stored = serde_dynamo::from_item(item)?;
+        let stored: TokenAttributes = serde_dynamo::from_item(item)?;
         Ok(Some(TokenRecord { hash: hash.to_owned(), login: stored.login, expires_at: stored.expires_at }))
     }
 
     pub async fn delete_token(&self, hash: &str) -> Result<(), StoreError> {
-        let deleted = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(token_pk(hash), TOKEN_SK)))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await?;
-        capacity::write(deleted.consumed_capacity());
+        self.client.delete_item().table_name(&self.table).set_key(Some(token_key(hash))).counted().await?;
         Ok(())
     }
 }

@@ -1,5 +1,4 @@
-//! The API's value types and their validation: identifiers, timestamps,
-//! message text and the JSON shapes of requests and responses.
+//! Timestamps: instants with microsecond precision, in UTC.
 
 use std::fmt;
 
@@ -7,53 +6,6 @@ use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ApiError;
-
-pub const IDENTIFIER_MIN_CHARS: usize = 3;
-pub const IDENTIFIER_MAX_CHARS: usize = 128;
-
-/// A login, sender or recipient: 3 to 128 characters of ASCII letters,
-/// digits and `. _ - + @`, so user names, e-mail addresses and phone
-/// numbers all fit. None of them is `#`, which the storage keys use as a
-/// separator.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Identifier(String);
-
-impl Identifier {
-    pub fn parse(field: &str, value: &str) -> Result<Self, ApiError> {
-        let chars = value.chars().count();
-        if !(IDENTIFIER_MIN_CHARS..=IDENTIFIER_MAX_CHARS).contains(&chars) {
-            return Err(ApiError::bad_request(format!(
-                "{field} must be {IDENTIFIER_MIN_CHARS} to {IDENTIFIER_MAX_CHARS} characters long (got {chars})"
-            )));
-        }
-        if let Some(bad) = value.chars().find(|c| !is_identifier_char(*c)) {
-            return Err(ApiError::bad_request(format!(
-                "{field} may only contain ASCII letters, digits and . _ - + @ (found {bad:?})"
-            )));
-        }
-        Ok(Self(value.to_owned()))
-    }
-
-    /// For values read back from storage, which were validated on the way in.
-    pub(crate) fn trusted(value: String) -> Self {
-        Self(value)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-fn is_identifier_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@')
-}
-
-impl fmt::Display for Identifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A point in time with microsecond precision, always UTC. Its canonical
 /// text form (`2026-11-21T10:15:30.123456Z`) has a fixed width, so text
@@ -214,67 +166,9 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
-/// Checks a message body against the deployment's length limit, counted in
-/// Unicode characters as a client would count them.
-pub fn validate_message_text(text: &str, max_chars: usize) -> Result<(), ApiError> {
-    let chars = text.chars().count();
-    if chars == 0 || chars > max_chars {
-        return Err(ApiError::bad_request(format!("message must be 1 to {max_chars} characters long (got {chars})")));
-    }
-    if let Some(bad) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(ApiError::bad_request(format!(
-            "message may not contain control characters other than tab and line breaks (found {bad:?})"
-        )));
-    }
-    Ok(())
-}
-
-/// Checks an optional `limit` against its range and applies the default.
-pub fn page_limit(limit: Option<i64>) -> Result<usize, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_PAGE_LIMIT),
-        Some(n) if (1..=MAX_PAGE_LIMIT as i64).contains(&n) => Ok(n as usize),
-        Some(n) => Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_PAGE_LIMIT} (got {n})"))),
-    }
-}
-
-pub const DEFAULT_PAGE_LIMIT: usize = 100;
-pub const MAX_PAGE_LIMIT: usize = 1000;
-
-/// A message as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    pub sender: Identifier,
-    pub recipient: Identifier,
-    pub timestamp: Timestamp,
-    pub message: String,
-}
-
-impl<'de> Deserialize<'de> for Identifier {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Identifier::trusted)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identifiers_accept_names_emails_and_phone_numbers() {
-        for ok in ["bob", "alice.smith@example.com", "+46701234567", "a_b-c", &"x".repeat(128)] {
-            assert_eq!(Identifier::parse("login", ok).unwrap().as_str(), ok);
-        }
-    }
-
-    #[test]
-    fn identifiers_reject_bad_lengths_and_characters() {
-        for bad in ["ab", "", &"x".repeat(129), "bob smith", "bob#1", "bö b", "bob\n", "a/b"] {
-            let err = Identifier::parse("login", bad).unwrap_err();
-            assert_eq!(err.status(), 400, "{bad:?}");
-            assert!(err.to_string().starts_with("login "), "{err}");
-        }
-    }
 
     #[test]
     fn timestamps_are_normalised_to_utc_microseconds() {
@@ -358,25 +252,5 @@ mod tests {
         assert!(a < b);
         assert!(a.to_string() < b.to_string());
         assert_eq!(a.next().to_string(), "2026-11-21T10:15:30.900001Z");
-    }
-
-    #[test]
-    fn message_text_limits() {
-        assert!(validate_message_text("hi", 10).is_ok());
-        assert!(validate_message_text("line\nbreak\ttab", 20).is_ok());
-        assert!(validate_message_text("ééééé", 5).is_ok());
-        assert_eq!(validate_message_text("", 10).unwrap_err().status(), 400);
-        assert_eq!(validate_message_text("ééééé", 4).unwrap_err().status(), 400);
-        assert_eq!(validate_message_text("bell\u{7}", 10).unwrap_err().status(), 400);
-    }
-
-    #[test]
-    fn page_limits() {
-        assert_eq!(page_limit(None).unwrap(), 100);
-        assert_eq!(page_limit(Some(1)).unwrap(), 1);
-        assert_eq!(page_limit(Some(1000)).unwrap(), 1000);
-        assert!(page_limit(Some(0)).is_err());
-        assert!(page_limit(Some(1001)).is_err());
-        assert!(page_limit(Some(-5)).is_err());
     }
 }

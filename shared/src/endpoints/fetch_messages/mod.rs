@@ -1,0 +1,114 @@
+//! `PUT /fetch_messages`: a mailbox's history, oldest first, without
+//! touching what counts as new. Three views: a `start`/`stop` slice by
+//! position, a `period` paged with `next`, or the recent view (the newest
+//! `limit` messages of the last 30 days).
+
+mod page_token;
+mod slice;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::http::{json_body, json_response};
+use crate::model::{page_limit, Identifier, Timestamp};
+use crate::reply::{leading_fit, MAX_REPLY_BYTES};
+use crate::store::MailboxRange;
+use page_token::{decode_next, encode_next};
+use slice::{check_slice, plan_slice, read_slice};
+
+pub const MAX_SLICE_POSITIONS: usize = 1000;
+pub const RECENT_DAYS: i64 = 30;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchRequest {
+    recipient: Option<String>,
+    sender: Option<String>,
+    period_start: Option<String>,
+    period_end: Option<String>,
+    start: Option<i64>,
+    stop: Option<i64>,
+    limit: Option<i64>,
+    next: Option<String>,
+}
+
+/// A fetch_messages request whose shape and values are checked.
+#[derive(Debug)]
+pub struct FetchInput {
+    pub recipient: Option<Identifier>,
+    pub sender: Option<Identifier>,
+    pub period_start: Option<Timestamp>,
+    pub period_end: Option<Timestamp>,
+    /// `start` and `stop` when the request slices.
+    pub slice: Option<(i64, Option<i64>)>,
+    pub limit: usize,
+    pub next: Option<String>,
+}
+
+/// Checks the request's shape and values (400, 413, 415) without touching
+/// the database; `next` is checked against the query once the caller is known.
+pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
+    let body: FetchRequest = json_body(request)?;
+    let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
+    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let period_start = body.period_start.as_deref().map(|t| Timestamp::parse("period_start", t)).transpose()?;
+    let period_end = body.period_end.as_deref().map(|t| Timestamp::parse("period_end", t)).transpose()?;
+    if let (Some(start), Some(end)) = (period_start, period_end) {
+        if start > end {
+            return Err(ApiError::bad_request("period_start must not be after period_end"));
+        }
+    }
+    let slicing = body.start.is_some() || body.stop.is_some();
+    if slicing && body.next.is_some() {
+        return Err(ApiError::bad_request("next pages a period and cannot be combined with start/stop"));
+    }
+    if slicing && body.limit.is_some() {
+        return Err(ApiError::bad_request("limit does not apply to start/stop slices, which select positions"));
+    }
+    let limit = page_limit(body.limit)?;
+    let slice = slicing.then(|| (body.start.unwrap_or(0), body.stop));
+    if let Some((start, stop)) = slice {
+        check_slice(&plan_slice(start, stop))?;
+    }
+    Ok(FetchInput { recipient, sender, period_start, period_end, slice, limit, next: body.next })
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = authenticate(app, &request).await?;
+    let FetchInput { recipient, sender, period_start, period_end, slice, limit, next } = parse(&request)?;
+    let recipient = recipient.unwrap_or_else(|| caller.login.clone());
+    let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
+    let resume_at = next.as_deref().map(|next| decode_next(next, &range, limit)).transpose()?;
+    if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
+        return Err(ApiError::Forbidden(format!(
+            "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
+            caller.login
+        )));
+    }
+
+    let (messages, next) = if let Some((start, stop)) = slice {
+        (read_slice(app, range, plan_slice(start, stop), (start, stop)).await?, None)
+    } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
+        let from = resume_at.or(period_start);
+        let mut messages = app.store.read_reply_page(MailboxRange { from, ..range }, false, limit + 1).await?;
+        let fit = leading_fit(&messages[..messages.len().min(limit)], MAX_REPLY_BYTES);
+        let next = (messages.len() > fit).then(|| {
+            messages.truncate(fit);
+            encode_next(messages[fit - 1].timestamp, &range, limit)
+        });
+        (messages, next)
+    } else {
+        let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
+        // Newest first, so a cut by size keeps the newest.
+        let mut messages = app.store.read_reply_page(recent, true, limit).await?;
+        messages.truncate(leading_fit(&messages, MAX_REPLY_BYTES));
+        messages.reverse();
+        (messages, None)
+    };
+    Ok(json_response(StatusCode::OK, &json!({"messages": messages, "next": next})))
+}

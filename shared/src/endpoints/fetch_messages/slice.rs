@@ -1,0 +1,179 @@
+//! `start`/`stop` slices: Python's slice semantics over a mailbox's
+//! time-ordered list, read without knowing its size when the signs allow.
+
+use crate::app::App;
+use crate::error::ApiError;
+use crate::model::Message;
+use crate::reply::{leading_fit, MAX_REPLY_BYTES};
+use crate::store::MailboxRange;
+
+use super::MAX_SLICE_POSITIONS;
+
+/// How a `start`/`stop` slice is read without knowing the mailbox size,
+/// when its signs allow.
+#[derive(Debug, PartialEq)]
+pub(super) enum SlicePlan {
+    /// Skip `skip` oldest, take `take`.
+    Oldest { skip: usize, take: usize },
+    /// Skip `skip` newest, take the `take` before them.
+    Newest { skip: usize, take: usize },
+    /// From `skip` to the end: at most the limit, which is checked.
+    OldestToEnd { skip: usize },
+    /// Mixed signs: the slice needs the number of messages in the window.
+    NeedsTotal,
+}
+
+pub(super) fn plan_slice(start: i64, stop: Option<i64>) -> SlicePlan {
+    let positions = |n: i64| usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    match (start, stop) {
+        (start, Some(stop)) if start >= 0 && stop >= 0 => {
+            SlicePlan::Oldest { skip: positions(start), take: positions(stop.saturating_sub(start)) }
+        }
+        (start, None) if start >= 0 => SlicePlan::OldestToEnd { skip: positions(start) },
+        (start, None) => SlicePlan::Newest { skip: 0, take: positions(start.saturating_neg()) },
+        (start, Some(stop)) if start < 0 && stop < 0 => {
+            SlicePlan::Newest { skip: positions(stop.saturating_neg()), take: positions(stop.saturating_sub(start)) }
+        }
+        _ => SlicePlan::NeedsTotal,
+    }
+}
+
+/// Python's reading of a slice bound against `total` items.
+fn resolve_bound(index: i64, total: usize) -> usize {
+    let total_i = i64::try_from(total).unwrap_or(i64::MAX);
+    let resolved = if index < 0 { total_i.saturating_add(index).max(0) } else { index.min(total_i) };
+    usize::try_from(resolved).unwrap_or(0)
+}
+
+fn too_many_positions() -> ApiError {
+    ApiError::bad_request(format!(
+        "start/stop select more than {MAX_SLICE_POSITIONS} positions; narrow the slice or page by period"
+    ))
+}
+
+/// Refuses, from the request alone, a slice that is surely too wide.
+pub(super) fn check_slice(plan: &SlicePlan) -> Result<(), ApiError> {
+    match plan {
+        SlicePlan::Oldest { take, .. } | SlicePlan::Newest { take, .. } if *take > MAX_SLICE_POSITIONS => {
+            Err(too_many_positions())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Resolves a mixed-sign slice to positions from the oldest, counting no
+/// more keys than can matter: with `start >= 0 > stop`, past `start + |stop|
+/// + 1000` the slice is surely too wide; with `start < 0 <= stop`, past
+/// `stop + |start|` it is surely empty.
+async fn resolve_mixed_slice(
+    app: &App,
+    range: MailboxRange<'_>,
+    (start, stop): (i64, Option<i64>),
+) -> Result<SlicePlan, ApiError> {
+    let stop = stop.unwrap_or(i64::MAX);
+    let span = usize::try_from(start.unsigned_abs().saturating_add(stop.unsigned_abs())).unwrap_or(usize::MAX);
+    let at_most = if start >= 0 { span.saturating_add(MAX_SLICE_POSITIONS + 1) } else { span };
+    let total = app.store.count_positions(range, at_most).await?;
+    let from = resolve_bound(start, total);
+    let to = resolve_bound(stop, total);
+    let plan = SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) };
+    check_slice(&plan)?;
+    Ok(plan)
+}
+
+/// Reads a slice: skipped positions as keys only (`by_time`), then the
+/// messages it returns; an empty slice reads nothing.
+pub(super) async fn read_slice(
+    app: &App,
+    range: MailboxRange<'_>,
+    plan: SlicePlan,
+    bounds: (i64, Option<i64>),
+) -> Result<Vec<Message>, ApiError> {
+    let plan = match plan {
+        SlicePlan::NeedsTotal => resolve_mixed_slice(app, range, bounds).await?,
+        plan => plan,
+    };
+    let (newest_first, skip, take) = match plan {
+        SlicePlan::Oldest { skip, take } => (false, skip, take),
+        SlicePlan::Newest { skip, take } => (true, skip, take),
+        // One more than allowed shows that the slice is too wide.
+        SlicePlan::OldestToEnd { skip } => (false, skip, MAX_SLICE_POSITIONS + 1),
+        SlicePlan::NeedsTotal => unreachable!("resolved above"),
+    };
+    if take == 0 {
+        return Ok(Vec::new());
+    }
+    let range = match (skip, newest_first) {
+        (0, _) => range,
+        (skip, false) => match app.store.skip_positions(range, false, skip).await? {
+            Some(last_skipped) => MailboxRange { from: Some(last_skipped.next()), ..range },
+            None => return Ok(Vec::new()),
+        },
+        (skip, true) => match app.store.skip_positions(range, true, skip).await? {
+            Some(last_skipped) => MailboxRange { to: Some(last_skipped.previous()), ..range },
+            None => return Ok(Vec::new()),
+        },
+    };
+    let mut messages = app.store.read_reply_page(range, newest_first, take).await?;
+    if messages.len() > MAX_SLICE_POSITIONS {
+        return Err(too_many_positions());
+    }
+    let fit = leading_fit(&messages, MAX_REPLY_BYTES);
+    if fit < messages.len() {
+        return Err(ApiError::bad_request(format!(
+            "the messages of this slice are more than one reply carries ({MAX_REPLY_BYTES} bytes); \
+             only its first {fit} positions fit: ask for fewer positions, or page by period"
+        )));
+    }
+    if newest_first {
+        messages.reverse();
+    }
+    Ok(messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan, applied to a list, must agree with Python's slicing.
+    fn python_slice(items: &[i64], start: i64, stop: Option<i64>) -> Vec<i64> {
+        let from = resolve_bound(start, items.len());
+        let to = stop.map_or(items.len(), |stop| resolve_bound(stop, items.len()));
+        items.get(from..to.max(from)).unwrap_or(&[]).to_vec()
+    }
+
+    fn apply(items: &[i64], start: i64, stop: Option<i64>) -> Vec<i64> {
+        match plan_slice(start, stop) {
+            SlicePlan::Oldest { skip, take } => items.iter().skip(skip).take(take).copied().collect(),
+            SlicePlan::OldestToEnd { skip } => items.iter().skip(skip).copied().collect(),
+            SlicePlan::Newest { skip, take } => {
+                let mut picked: Vec<i64> = items.iter().rev().skip(skip).take(take).copied().collect();
+                picked.reverse();
+                picked
+            }
+            SlicePlan::NeedsTotal => python_slice(items, start, stop),
+        }
+    }
+
+    #[test]
+    fn slices_follow_python_semantics() {
+        let items: Vec<i64> = (0..7).collect();
+        assert_eq!(python_slice(&items, -3, None), vec![4, 5, 6]);
+        assert_eq!(python_slice(&items, 2, Some(-2)), vec![2, 3, 4]);
+        assert_eq!(python_slice(&items, -2, Some(100)), vec![5, 6]);
+        assert_eq!(python_slice(&items, 5, Some(2)), Vec::<i64>::new());
+        for start in -9..9 {
+            for stop in (-9..9).map(Some).chain([None]) {
+                assert_eq!(apply(&items, start, stop), python_slice(&items, start, stop), "[{start}:{stop:?}]");
+            }
+        }
+    }
+
+    #[test]
+    fn mixed_signs_need_the_total() {
+        assert_eq!(plan_slice(2, Some(-1)), SlicePlan::NeedsTotal);
+        assert_eq!(plan_slice(-5, Some(3)), SlicePlan::NeedsTotal);
+        assert_eq!(plan_slice(-10, None), SlicePlan::Newest { skip: 0, take: 10 });
+        assert_eq!(plan_slice(0, Some(10)), SlicePlan::Oldest { skip: 0, take: 10 });
+    }
+}

@@ -1,0 +1,180 @@
+//! Reading messages (`USER#<recipient>`, `MSG#<timestamp>`, written by
+//! `sending.rs`): stretches of a mailbox by time, optionally of one sender
+//! through the `by_sender` index, and messages by key. Owns no items.
+
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use serde::de::DeserializeOwned;
+
+use super::capacity::Counted;
+use super::sending::message_key;
+use super::transaction::{back_off, MAX_ATTEMPTS};
+use super::{s, user_pk, Item, Store, StoreError};
+use crate::model::{Identifier, Message, Timestamp};
+use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
+
+const SENDER_INDEX: &str = "by_sender";
+/// DynamoDB's cap on the keys of one BatchGetItem call.
+const MAX_BATCH_GET_KEYS: usize = 100;
+/// `timestamp` is a DynamoDB reserved word, hence the placeholder.
+const MESSAGE_PROJECTION: &str = "sender, recipient, #ts, message";
+
+/// A time-ordered stretch of one mailbox, optionally of one sender only;
+/// both ends inclusive.
+#[derive(Debug, Clone, Copy)]
+pub struct MailboxRange<'a> {
+    pub recipient: &'a Identifier,
+    pub sender: Option<&'a Identifier>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl MailboxRange<'_> {
+    pub(super) fn is_empty(&self) -> bool {
+        matches!((self.from, self.to), (Some(from), Some(to)) if from > to)
+    }
+
+    /// The key condition of the range: on the table's sort key for the whole
+    /// mailbox, on the `by_sender` index for one sender. Never a filter, so
+    /// a query's `Limit` counts exactly the messages in the range.
+    fn query(&self, store: &Store) -> QueryFluentBuilder {
+        let (sort_attribute, prefix) = match self.sender {
+            Some(sender) => ("sender_ts", format!("{sender}#")),
+            None => ("sk", "MSG#".to_owned()),
+        };
+        let low = format!("{prefix}{}", self.from.map(|t| t.to_string()).unwrap_or_default());
+        // `~` sorts after every digit, so it bounds any timestamp from above.
+        let high = format!("{prefix}{}", self.to.map_or_else(|| "~".to_owned(), |t| t.to_string()));
+        let query = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .key_condition_expression("pk = :pk AND #sort BETWEEN :low AND :high")
+            .expression_attribute_names("#sort", sort_attribute)
+            .expression_attribute_values(":pk", s(user_pk(self.recipient.as_str())))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high));
+        match self.sender {
+            Some(_) => query.index_name(SENDER_INDEX),
+            None => query,
+        }
+    }
+}
+
+impl Store {
+    /// Up to `max` messages of the range, oldest first unless
+    /// `newest_first`; strongly consistent.
+    pub async fn read_mailbox(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        max: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read_mailbox_within(range, newest_first, max, usize::MAX).await
+    }
+
+    /// Like [`Store::read_mailbox`], for a reply: stops reading once the
+    /// messages read pass what one reply carries, so a page of long
+    /// messages costs about a reply's worth of reads, not `max` messages.
+    pub async fn read_reply_page(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        max: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.read_mailbox_within(range, newest_first, max, MAX_REPLY_BYTES).await
+    }
+
+    /// Reads page by page, each page asking only for what is still wanted,
+    /// so `Limit` bounds what is read (the SDK's paginator would ask every
+    /// page for the first page's limit).
+    pub(super) async fn read_mailbox_within(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut messages = Vec::new();
+        let mut bytes = 0;
+        if range.is_empty() || max == 0 {
+            return Ok(messages);
+        }
+        let mut start = None;
+        loop {
+            let remaining = max - messages.len();
+            let page = range
+                .query(self)
+                .scan_index_forward(!newest_first)
+                .projection_expression(MESSAGE_PROJECTION)
+                .expression_attribute_names("#ts", "timestamp")
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .counted()
+                .await?;
+            let read = serde_dynamo::from_items::<_, Message>(page.items.unwrap_or_default())?;
+            bytes += read.iter().map(entry_bytes).sum::<usize>();
+            messages.extend(read);
+            start = page.last_evaluated_key;
+            if start.is_none() || messages.len() >= max || bytes > max_bytes {
+                return Ok(messages);
+            }
+        }
+    }
+
+    /// Messages of a mailbox by timestamp, oldest first; missing ones
+    /// (deleted since) are left out.
+    pub async fn messages_at(
+        &self,
+        recipient: &Identifier,
+        timestamps: &[Timestamp],
+    ) -> Result<Vec<Message>, StoreError> {
+        let keys: Vec<Item> = timestamps.iter().map(|t| message_key(recipient, *t)).collect();
+        let mut messages: Vec<Message> = self.batch_get(keys, Some(MESSAGE_PROJECTION)).await?;
+        messages.sort_by_key(|m| m.timestamp);
+        Ok(messages)
+    }
+
+    /// The items at `keys` that exist, in no particular order; strongly
+    /// consistent, 100 keys a call, unprocessed keys sent again.
+    pub(super) async fn batch_get<T: DeserializeOwned>(
+        &self,
+        keys: Vec<Item>,
+        projection: Option<&str>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
+            found.extend(self.batch_get_chunk(chunk.to_vec(), projection).await?);
+        }
+        Ok(found)
+    }
+
+    async fn batch_get_chunk<T: DeserializeOwned>(
+        &self,
+        keys: Vec<Item>,
+        projection: Option<&str>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut found = Vec::new();
+        let mut keys = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
+        if let Some(projection) = projection {
+            keys = keys.projection_expression(projection).expression_attribute_names("#ts", "timestamp");
+        }
+        let mut request = Some(keys.build()?);
+        let mut attempt = 0;
+        while let Some(keys) = request.take() {
+            let reply = self.client.batch_get_item().request_items(&self.table, keys).counted().await?;
+            let items = reply.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
+            found.extend(serde_dynamo::from_items::<_, T>(items)?);
+            request = reply.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
+            if request.is_some() {
+                attempt += 1;
+                if attempt >= MAX_ATTEMPTS {
+                    return Err(StoreError::Contention);
+                }
+                back_off(attempt).await;
+            }
+        }
+        Ok(found)
+    }
+}
