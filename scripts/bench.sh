@@ -58,10 +58,13 @@ api_port=$(free_port)
 WATCH_CONCURRENCY=16 start_watch "$api_port" "$STACK_LOGS/watch.log" --release
 BENCH_HTTP_URL="http://127.0.0.1:$api_port" target/release/bench latency >"$STACK_LOGS/latency.md"
 
+phase "measuring a hot mailbox through the fault proxy's AWS conflict rules"
+target/release/bench hot >"$STACK_LOGS/hot.md"
+
 out="$STACK_LOGS/bench.md"
 {
   echo "Measured on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), DynamoDB Local $(grep -m1 -o '([0-9.]*)' "$TOOLS/dynamodb/README.txt" | tr -d '()') (in memory)."
-  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md"
+  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md" "$STACK_LOGS/hot.md"
 } | tee "$out"
 
 python3 - "$out" README.md <<'PY'

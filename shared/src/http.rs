@@ -21,7 +21,8 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // No body is no fields; a body of only spaces is not JSON.
+    if bytes.is_empty() {
         return serde_json::from_str("{}").map_err(body_error);
     }
     if !is_json_content_type(request.headers()) {
@@ -138,6 +139,7 @@ mod tests {
             (Some("application/json"), r#"{"login":5}"#, 400),
             (Some("application/json"), r#"{"login":"#, 400),
             (None, "", 400),
+            (Some("application/json"), "\t", 400),
         ];
         for (content_type, body, status) in cases {
             let err = json_body::<Sample>(&request(content_type, body)).unwrap_err();

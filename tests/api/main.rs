@@ -10,6 +10,7 @@ mod corpus;
 mod e2e;
 mod faults;
 mod handlers;
+mod hot_mailbox;
 mod invoke;
 mod limits;
 mod logs;

@@ -16,6 +16,8 @@ use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
 
 use super::StoreError;
@@ -101,4 +103,5 @@ counted! {
     BatchGetItemFluentBuilder => BatchGetItemOutput, read;
     PutItemFluentBuilder => PutItemOutput, write;
     DeleteItemFluentBuilder => DeleteItemOutput, write;
+    UpdateItemFluentBuilder => UpdateItemOutput, write;
 }

@@ -1,13 +1,13 @@
-//! Deleting messages (`USER#<recipient>`, `MSG#<timestamp>`), and a
-//! delete's change to the pair item (`PAIR#<sender>`: `new_messages`,
-//! `pending_since`, `rev`) when a deleted message was still new.
+//! Deleting messages (`USER#<recipient>`, `MSG#<timestamp>`). A deleted
+//! message that was still new is settled on the pair's read side in the
+//! same transaction (`pairs.rs`).
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
-use super::pairs::{pair_key, Pair};
+use super::pairs::{Pair, PendingBound};
 use super::sending::message_key;
 use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
-use super::{n, s, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use super::{s, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Timestamp};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,7 +22,7 @@ struct DeleteRound {
     take: usize,
     /// How many of those are still new, for the pair's counter.
     still_new: usize,
-    /// Whether they are the pair's last new messages, so the pair leaves
+    /// Whether they are the pair's last new messages, so the pair can leave
     /// the pending index.
     none_left: bool,
 }
@@ -75,11 +75,15 @@ impl Store {
                 items.push(TransactWriteItem::builder().delete(delete).build());
             }
             if round.still_new > 0 {
-                items.push(self.counter_update(recipient, &pair, &round)?);
+                items.push(pair.settle(self, recipient, round.still_new, None)?);
             }
             match self.transact(items).await? {
                 Transaction::Committed => {
                     outcome.deleted.extend_from_slice(part);
+                    if round.none_left {
+                        self.tidy_pending(recipient, vec![(sender.clone(), PendingBound::Drained { sent: pair.sent })])
+                            .await;
+                    }
                     if part.len() == found.len() {
                         return Ok(outcome);
                     }
@@ -88,34 +92,6 @@ impl Store {
             }
         }
         Err(StoreError::Contention)
-    }
-
-    /// Takes a round's new messages off the pair's counter, if no fetch or
-    /// delete changed the pair since it was read. The pair leaves the
-    /// pending index with its last new message; otherwise `pending_since`
-    /// stays a valid lower bound.
-    fn counter_update(
-        &self,
-        recipient: &Identifier,
-        pair: &Pair,
-        round: &DeleteRound,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(pair_key(recipient, &pair.sender)))
-            .update_expression(if round.none_left {
-                "SET new_messages = new_messages - :count, rev = rev + :one REMOVE pending_since"
-            } else {
-                "SET new_messages = new_messages - :count, rev = rev + :one"
-            })
-            // Sends leave `rev` alone: the last new message is only the
-            // last if no send has added one since.
-            .condition_expression(if round.none_left { "rev = :rev AND new_messages = :count" } else { "rev = :rev" })
-            .expression_attribute_values(":count", n(round.still_new))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":rev", n(pair.rev))
-            .build()?;
-        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
@@ -131,6 +107,7 @@ mod tests {
         Pair {
             sender: Identifier::parse("s", "bob").expect("sender"),
             last_message_at: at(3000),
+            sent: 200,
             fetched_through: fetched_through.map(at),
             new_messages,
             pending_since: None,

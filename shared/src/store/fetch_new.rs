@@ -1,8 +1,7 @@
 //! fetch_new_messages: the oldest new messages of a mailbox, and the
-//! cursor moves that make them fetched, in one transaction. Owns a fetch's
-//! change to the pair items (`PAIR#<sender>`: `fetched_through`,
-//! `new_messages`, `pending_since`, `rev`), reads the `by_pending` index,
-//! and keeps a fetch's idempotency record (the batch to replay).
+//! cursor moves that make them fetched, in one transaction of the pairs'
+//! read sides (`pairs.rs`), which no send writes. Reads the `by_pending`
+//! index, and keeps a fetch's idempotency record (the batch to replay).
 //!
 //! Senders are picked from the `by_pending` index (pair keys ordered by
 //! `pending_since`, a lower bound of each pair's oldest new message), so a
@@ -13,16 +12,16 @@
 
 use std::collections::VecDeque;
 
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 
 use super::capacity::Counted;
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
-use super::pairs::{pair_key, Pair};
-use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
-use super::{failed_condition, n, s, user_pk, Item, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use super::pairs::PendingBound;
+use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
+use super::{failed_condition, s, user_pk, Item, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
@@ -60,6 +59,15 @@ impl FetchReplay {
     }
 }
 
+/// What a fetch may return: the pending senders that can hold one of its
+/// messages, with those read; whether other senders wait beyond them; and
+/// the bounds to tidy of senders met in the index with nothing new left.
+struct Candidates {
+    streams: Vec<Stream>,
+    more_senders: bool,
+    drained: Vec<(Identifier, PendingBound)>,
+}
+
 /// The pending pairs of a mailbox from the `by_pending` index, oldest
 /// bound first, read a page at a time as the merge asks for more.
 struct PendingSenders<'a> {
@@ -80,14 +88,8 @@ impl<'a> PendingSenders<'a> {
         while self.buffered.is_empty() && !self.exhausted {
             let page = self
                 .store
-                .client
-                .query()
-                .table_name(&self.store.table)
-                .index_name(PENDING_INDEX)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(user_pk(self.recipient.as_str())))
+                .pending_senders(self.recipient)
                 .limit(i32::try_from(self.page).unwrap_or(i32::MAX))
-                .consistent_read(true)
                 .set_exclusive_start_key(self.start.take())
                 .counted()
                 .await?;
@@ -113,6 +115,18 @@ impl<'a> PendingSenders<'a> {
 }
 
 impl Store {
+    /// The query of a mailbox's pending pairs, oldest bound first (public
+    /// for the bench's bare calls).
+    pub fn pending_senders(&self, recipient: &Identifier) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(user_pk(recipient.as_str())))
+            .consistent_read(true)
+    }
+
     /// Returns, oldest first, up to `limit` messages that no earlier fetch
     /// returned, and moves the cursors past them in one transaction that
     /// conditions on every touched pair's `rev`. A racing fetch or delete
@@ -125,9 +139,21 @@ impl Store {
         limit: usize,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<FetchNewOutcome, StoreError> {
-        for attempt in 0..MAX_ATTEMPTS {
-            let Some((streams, more_senders)) = self.oldest_new(recipient, sender, limit).await? else {
-                back_off(attempt).await;
+        // A fetch that loses to another fetch (or a delete) of the same
+        // cursors reads again and answers with what is still new, however
+        // often it loses within the request's time: each loss is another
+        // fetch's progress.
+        let mut losses = 0;
+        loop {
+            if losses > 0 {
+                if losses > MAX_RACES_LOST {
+                    return Err(StoreError::Contention);
+                }
+                back_off(losses).await;
+            }
+            let Some(Candidates { streams, more_senders, drained }) = self.oldest_new(recipient, sender, limit).await?
+            else {
+                losses += 1;
                 continue;
             };
             let mut candidates = oldest_first(&streams);
@@ -138,9 +164,12 @@ impl Store {
             let more = more_after(&streams, &taken, more_senders);
 
             let mut items = Vec::with_capacity(taken.len() + 1);
+            let mut bounds = drained;
             for stream in &streams {
-                if let Some(count) = taken.get(&stream.pair.sender) {
-                    items.push(self.cursor_move(recipient, stream, *count)?);
+                if let Some(&count) = taken.get(&stream.pair.sender) {
+                    let through = stream.read[count - 1].timestamp;
+                    items.push(stream.pair.settle(self, recipient, count, Some(through))?);
+                    bounds.push((stream.pair.sender.clone(), stream.bound_after(count)));
                 }
             }
             let fetched = FetchedBatch { messages: batch, more };
@@ -148,18 +177,21 @@ impl Store {
             if let Some(claim) = claim {
                 items.push(self.idempotency_item(claim, FetchReplay::of(&fetched))?);
             }
-            if items.is_empty() {
-                return Ok(FetchNewOutcome::Fetched(fetched));
-            }
-            match self.transact(items).await? {
-                Transaction::Committed => return Ok(FetchNewOutcome::Fetched(fetched)),
-                Transaction::Cancelled(reasons) if claim.is_some() && failed_condition(&reasons, claim_index) => {
-                    return Ok(FetchNewOutcome::IdempotencyKeyUsed);
+            if !items.is_empty() {
+                match self.transact(items).await? {
+                    Transaction::Committed => {}
+                    Transaction::Cancelled(reasons) if claim.is_some() && failed_condition(&reasons, claim_index) => {
+                        return Ok(FetchNewOutcome::IdempotencyKeyUsed);
+                    }
+                    Transaction::Cancelled(_) => {
+                        losses += 1;
+                        continue;
+                    }
                 }
-                Transaction::Cancelled(_) => back_off(attempt).await,
             }
+            self.tidy_pending(recipient, bounds).await;
+            return Ok(FetchNewOutcome::Fetched(fetched));
         }
-        Err(StoreError::Contention)
     }
 
     /// The batch an earlier fetch with this claim's key returned, read
@@ -180,42 +212,6 @@ impl Store {
         Ok(Some(Recorded::Response(FetchedBatch { messages, more: replay.more })))
     }
 
-    /// Moves a pair's cursor past the first `count` messages read from it,
-    /// if no fetch or delete changed the pair since it was read. The pair
-    /// leaves the pending index with its last new message; otherwise its
-    /// `pending_since` becomes the next new message, when it was read, or
-    /// just after the cursor.
-    fn cursor_move(
-        &self,
-        recipient: &Identifier,
-        stream: &Stream,
-        count: usize,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let through = stream.read[count - 1].timestamp;
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(pair_key(recipient, &stream.pair.sender)))
-            .condition_expression("rev = :rev")
-            .expression_attribute_values(":through", s(through.to_string()))
-            .expression_attribute_values(":count", n(count))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":rev", n(stream.pair.rev));
-        let moved = "SET fetched_through = :through, new_messages = new_messages - :count, rev = rev + :one";
-        update = if stream.pair.new_messages == count as u64 {
-            // Only if no send has added a message since: sends leave `rev`
-            // alone, and a pair with a new message must stay in the index.
-            update
-                .update_expression(format!("{moved} REMOVE pending_since"))
-                .condition_expression("rev = :rev AND new_messages = :count")
-        } else {
-            let since = stream.read.get(count).map_or_else(|| through.next(), |m| m.timestamp);
-            update
-                .update_expression(format!("{moved}, pending_since = :since"))
-                .expression_attribute_values(":since", s(since.to_string()))
-        };
-        Ok(TransactWriteItem::builder().update(update.build()?).build())
-    }
-
     /// The pending senders that can hold one of the `limit` oldest new
     /// messages, with those messages read; and whether other senders wait
     /// beyond them. `None` when a concurrent delete left fewer than a
@@ -231,8 +227,9 @@ impl Store {
         recipient: &Identifier,
         sender: Option<&Identifier>,
         limit: usize,
-    ) -> Result<Option<(Vec<Stream>, bool)>, StoreError> {
+    ) -> Result<Option<Candidates>, StoreError> {
         let mut streams: Vec<Stream> = Vec::new();
+        let mut drained = Vec::new();
         let mut pending = PendingSenders::new(self, recipient, limit.min(100) + 1);
         if let Some(sender) = sender {
             streams.extend(self.pair(recipient, sender).await?.map(|pair| Stream { pair, read: Vec::new() }));
@@ -255,10 +252,12 @@ impl Store {
                 admitted.push(sender);
                 promised += 1;
             }
-            if !admitted.is_empty() {
-                let keys = admitted.iter().map(|sender| pair_key(recipient, sender)).collect();
-                let pairs: Vec<Pair> = self.batch_get(keys, None).await?;
-                streams.extend(pairs.into_iter().map(|pair| Stream { pair, read: Vec::new() }));
+            for pair in self.pairs_of(recipient, &admitted).await? {
+                if pair.new_messages == 0 {
+                    // Fetched or deleted, its bound not tidied yet.
+                    drained.push((pair.sender.clone(), PendingBound::Drained { sent: pair.sent }));
+                }
+                streams.push(Stream { pair, read: Vec::new() });
             }
             streams.retain(|s| s.pair.new_messages > 0);
             streams.sort_by_key(|s| s.pair.pending_since);
@@ -267,7 +266,7 @@ impl Store {
             let wanted = plan_reads(&states, limit, cutoff);
             if wanted.iter().all(|w| *w == 0) {
                 let more_senders = pending.peek().await?.is_some();
-                return Ok(Some((streams, more_senders)));
+                return Ok(Some(Candidates { streams, more_senders, drained }));
             }
             let reads = streams.iter().zip(&wanted).filter(|(_, w)| **w > 0).map(|(stream, wanted)| {
                 let after = stream.read.last().map(|m| m.timestamp).or(stream.pair.fetched_through);

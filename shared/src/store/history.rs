@@ -37,7 +37,7 @@ impl MailboxRange<'_> {
     /// The key condition of the range: on the table's sort key for the whole
     /// mailbox, on the `by_sender` index for one sender. Never a filter, so
     /// a query's `Limit` counts exactly the messages in the range.
-    fn query(&self, store: &Store) -> QueryFluentBuilder {
+    pub fn query(&self, store: &Store) -> QueryFluentBuilder {
         let (sort_attribute, prefix) = match self.sender {
             Some(sender) => ("sender_ts", format!("{sender}#")),
             None => ("sk", "MSG#".to_owned()),
@@ -143,6 +143,15 @@ impl Store {
         keys: Vec<Item>,
         projection: Option<&str>,
     ) -> Result<Vec<T>, StoreError> {
+        Ok(serde_dynamo::from_items(self.batch_get_items(keys, projection).await?)?)
+    }
+
+    /// Like [`Store::batch_get`], the items as they are.
+    pub(super) async fn batch_get_items(
+        &self,
+        keys: Vec<Item>,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH_GET_KEYS) {
             found.extend(self.batch_get_chunk(chunk.to_vec(), projection).await?);
@@ -150,11 +159,7 @@ impl Store {
         Ok(found)
     }
 
-    async fn batch_get_chunk<T: DeserializeOwned>(
-        &self,
-        keys: Vec<Item>,
-        projection: Option<&str>,
-    ) -> Result<Vec<T>, StoreError> {
+    async fn batch_get_chunk(&self, keys: Vec<Item>, projection: Option<&str>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         let mut keys = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
         if let Some(projection) = projection {
@@ -164,8 +169,7 @@ impl Store {
         let mut attempt = 0;
         while let Some(keys) = request.take() {
             let reply = self.client.batch_get_item().request_items(&self.table, keys).counted().await?;
-            let items = reply.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default();
-            found.extend(serde_dynamo::from_items::<_, T>(items)?);
+            found.extend(reply.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
             request = reply.unprocessed_keys.and_then(|mut u| u.remove(&self.table));
             if request.is_some() {
                 attempt += 1;

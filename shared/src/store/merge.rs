@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::pairs::Pair;
+use super::pairs::{Pair, PendingBound};
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
@@ -17,6 +17,17 @@ pub(super) struct Stream {
 }
 
 impl Stream {
+    /// The pair's `pending_since` once its first `count` read messages are
+    /// fetched: out of the index if they were its last new ones, else the
+    /// next new message, when it was read, or just after the last fetched.
+    pub(super) fn bound_after(&self, count: usize) -> PendingBound {
+        if self.pair.new_messages == count as u64 {
+            return PendingBound::Drained { sent: self.pair.sent };
+        }
+        let since = self.read.get(count).map_or_else(|| self.read[count - 1].timestamp.next(), |m| m.timestamp);
+        PendingBound::Raised(since)
+    }
+
     pub(super) fn state(&self) -> StreamState {
         let total = usize::try_from(self.pair.new_messages).unwrap_or(usize::MAX);
         StreamState {
@@ -205,12 +216,28 @@ mod tests {
         let pair = Pair {
             sender: Identifier::parse("s", sender).expect("sender"),
             last_message_at: at(59),
+            sent: new_messages + 3,
             fetched_through: None,
             new_messages,
             pending_since: Some(at(1)),
             rev: 0,
         };
         Stream { pair, read: Vec::new() }
+    }
+
+    #[test]
+    fn a_fetched_stream_leaves_the_index_or_raises_its_bound() {
+        let read = vec![message("aaa", 1, 1), message("aaa", 3, 1)];
+        // (case, new messages, fetched of the read, expected bound)
+        let cases = [
+            ("all new fetched", 2, 2, PendingBound::Drained { sent: 5 }),
+            ("the next was read", 2, 1, PendingBound::Raised(at(3))),
+            ("more beyond the read", 5, 2, PendingBound::Raised(at(3).next())),
+        ];
+        for (case, new_messages, count, expected) in cases {
+            let stream = Stream { read: read.clone(), ..stream("aaa", new_messages) };
+            assert_eq!(stream.bound_after(count), expected, "{case}");
+        }
     }
 
     #[test]

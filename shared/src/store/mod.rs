@@ -6,7 +6,8 @@
 //! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? | `users.rs` |
 //! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` | `users.rs` |
 //! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` | `sending.rs` (written), `deleting.rs` (deleted) |
-//! | pair (cursor + counter) | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `fetched_through`?, `new_messages`, `pending_since`?, `rev` | `pairs.rs` (read), `sending.rs`, `fetch_new.rs`, `deleting.rs` (changed) |
+//! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied) |
+//! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs` and `deleting.rs`) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //!
 //! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
@@ -15,9 +16,14 @@
 //! consistency (a global index could not: it lags the table). Two more
 //! local indexes hold small entries: `by_time` (a message's keys and
 //! sender, by `timestamp`; `positions.rs`) for skipping and counting slice
-//! positions, and `by_pending` (pair keys by `pending_since`, present only
-//! while a pair has new messages; `fetch_new.rs`) for choosing which
-//! senders a fetch reads.
+//! positions, and `by_pending` (send-side pair keys by `pending_since`,
+//! present while a pair has new messages; `fetch_new.rs`) for choosing
+//! which senders a fetch reads.
+//!
+//! No two senders to one recipient write a common item, and no fetch
+//! writes an item a send writes (in a transaction): on AWS, transactions
+//! that touch one item at once cancel each other, which DynamoDB Local
+//! never shows.
 //!
 //! Reads of messages are in `history.rs`; every call's consumed capacity is
 //! counted by `capacity.rs`; transactions, their resends and the request's

@@ -1,78 +1,243 @@
-//! Reading the pair item of each (recipient, sender): `USER#<recipient>`,
-//! `PAIR#<sender>`, which holds the fetch cursor and the counters. Sends,
-//! fetches and deletes change it (`sending.rs`, `fetch_new.rs`,
-//! `deleting.rs`), each in a transaction guarded by a condition on it.
+//! The two items of each (recipient, sender) pair, kept apart so that a
+//! send and a fetch never write the same item (on AWS, two transactions on
+//! one item conflict, and a popular recipient's senders and fetches would
+//! cancel each other):
+//!
+//! - the send side, `PAIR#<sender>` (`sender`, `last_message_at`, `sent`,
+//!   `pending_since`?), written by sends in `sending.rs`;
+//! - the read side, `CURSOR#<sender>` (`sender`, `fetched_through`?,
+//!   `settled`, `rev`), written here for fetches (`fetch_new.rs`) and
+//!   deletes (`deleting.rs`).
+//!
+//! A pair's new messages are those sent less those settled (returned as
+//! new, or deleted while new), so both counters only grow and each has one
+//! kind of writer. This file also keeps `pending_since` tidy after a fetch
+//! or delete, outside their transactions.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use futures::future::join_all;
 use serde::Deserialize;
 
 use super::capacity::{self, Counted};
-use super::{key, s, user_pk, Item, Store, StoreError};
+use super::{key, n, s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
+const SEND_SIDE: &str = "PAIR";
+const READ_SIDE: &str = "CURSOR";
+
 pub(super) fn pair_key(recipient: &Identifier, sender: &Identifier) -> Item {
-    key(user_pk(recipient.as_str()), format!("PAIR#{sender}"))
+    key(user_pk(recipient.as_str()), format!("{SEND_SIDE}#{sender}"))
 }
 
-/// The state of one (recipient, sender) pair.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+fn cursor_key(recipient: &Identifier, sender: &Identifier) -> Item {
+    key(user_pk(recipient.as_str()), format!("{READ_SIDE}#{sender}"))
+}
+
+#[derive(Debug, Deserialize)]
+struct SendSide {
+    sender: Identifier,
+    last_message_at: Timestamp,
+    sent: u64,
+    #[serde(default)]
+    pending_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReadSide {
+    #[serde(default)]
+    fetched_through: Option<Timestamp>,
+    settled: u64,
+    rev: u64,
+}
+
+/// The state of one (recipient, sender) pair, from both its items.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
     pub sender: Identifier,
     /// The newest message ever sent; sends commit in increasing order of it.
     pub last_message_at: Timestamp,
+    /// Messages ever sent.
+    pub sent: u64,
     /// The fetch cursor: every message at or before it has been returned by
     /// fetch_new_messages.
-    #[serde(default)]
     pub fetched_through: Option<Timestamp>,
     /// Messages after the cursor that still exist.
     pub new_messages: u64,
-    /// Present exactly while `new_messages` is not zero: no new message of
-    /// the pair is older (it is the oldest new one when a send set it, a
-    /// lower bound after a fetch or delete). The `by_pending` index sorts
-    /// pairs by it, so a fetch picks senders without reading every pair.
-    #[serde(default)]
+    /// Present while the pair has new messages (and, until a fetch tidies
+    /// it, a while after): no new message is older. The `by_pending` index
+    /// sorts pairs by it, so a fetch picks senders without reading every
+    /// pair.
     pub pending_since: Option<Timestamp>,
     /// Bumped by every fetch and every delete of a new message; both
-    /// condition on it, so neither acts on a stale view of the other.
+    /// condition on it, so neither acts on a stale view of the other. 0
+    /// until the first of them creates the read side.
     pub rev: u64,
 }
 
 impl Pair {
+    fn joined(sent: SendSide, read: ReadSide) -> Self {
+        Self {
+            sender: sent.sender,
+            last_message_at: sent.last_message_at,
+            sent: sent.sent,
+            fetched_through: read.fetched_through,
+            new_messages: sent.sent.saturating_sub(read.settled),
+            pending_since: sent.pending_since,
+            rev: read.rev,
+        }
+    }
+
     pub(super) fn is_new(&self, timestamp: Timestamp) -> bool {
         self.fetched_through.is_none_or(|cursor| timestamp > cursor)
     }
+
+    /// The transaction item that settles `count` of the pair's new messages
+    /// (and moves the cursor to `through`, for a fetch), if no fetch or
+    /// delete changed the read side since this view of it was read.
+    pub(super) fn settle(
+        &self,
+        store: &Store,
+        recipient: &Identifier,
+        count: usize,
+        through: Option<Timestamp>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let settle = "SET sender = :sender, settled = if_not_exists(settled, :zero) + :count, \
+                      rev = if_not_exists(rev, :zero) + :one";
+        let update = Update::builder()
+            .table_name(&store.table)
+            .set_key(Some(cursor_key(recipient, &self.sender)))
+            .expression_attribute_values(":sender", s(self.sender.as_str()))
+            .expression_attribute_values(":count", n(count))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        let update = match through {
+            Some(through) => update
+                .update_expression(format!("{settle}, fetched_through = :through"))
+                .expression_attribute_values(":through", s(through.to_string())),
+            None => update.update_expression(settle),
+        };
+        let update = match self.rev {
+            0 => update.condition_expression("attribute_not_exists(rev)"),
+            rev => update.condition_expression("rev = :rev").expression_attribute_values(":rev", n(rev)),
+        };
+        Ok(TransactWriteItem::builder().update(update.build()?).build())
+    }
+}
+
+/// What a pair's `pending_since` can become once some of its new messages
+/// were settled.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum PendingBound {
+    /// None are left: out of the index, unless `sent` changed since (a send
+    /// came, whose message is new).
+    Drained { sent: u64 },
+    /// No new message is older than this.
+    Raised(Timestamp),
+}
+
+/// Pairs from their items, send and read sides in any order. A pair has a
+/// read side only once it was fetched or deleted from.
+fn join(items: Vec<Item>) -> Result<Vec<Pair>, StoreError> {
+    let mut send_sides: Vec<SendSide> = Vec::new();
+    let mut read_sides: HashMap<String, ReadSide> = HashMap::new();
+    for item in items {
+        let sort_key = item.get("sk").and_then(|sk| sk.as_s().ok()).cloned().unwrap_or_default();
+        match sort_key.split_once('#') {
+            Some((SEND_SIDE, _)) => send_sides.push(serde_dynamo::from_item(item)?),
+            Some((READ_SIDE, sender)) => {
+                read_sides.insert(sender.to_owned(), serde_dynamo::from_item(item)?);
+            }
+            _ => return Err(StoreError::Corrupt(format!("not a pair item: {sort_key}"))),
+        }
+    }
+    Ok(send_sides
+        .into_iter()
+        .map(|sent| {
+            let read = read_sides.remove(sent.sender.as_str()).unwrap_or_default();
+            Pair::joined(sent, read)
+        })
+        .collect())
 }
 
 impl Store {
     pub async fn pair(&self, recipient: &Identifier, sender: &Identifier) -> Result<Option<Pair>, StoreError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(pair_key(recipient, sender)))
-            .consistent_read(true)
-            .counted()
-            .await?;
-        Ok(found.item.map(serde_dynamo::from_item).transpose()?)
+        Ok(self.pairs_of(recipient, std::slice::from_ref(sender)).await?.pop())
+    }
+
+    /// The pairs of `senders` in a mailbox that exist, in no particular order.
+    pub(super) async fn pairs_of(
+        &self,
+        recipient: &Identifier,
+        senders: &[Identifier],
+    ) -> Result<Vec<Pair>, StoreError> {
+        let keys = senders.iter().flat_map(|sender| [pair_key(recipient, sender), cursor_key(recipient, sender)]);
+        join(self.batch_get_items(keys.collect(), None).await?)
     }
 
     /// Every pair of a mailbox: one per sender who ever wrote to it.
     pub async fn pairs(&self, recipient: &Identifier) -> Result<Vec<Pair>, StoreError> {
-        let mut pages = self
-            .client
+        let (send_sides, read_sides) =
+            futures::try_join!(self.pair_items(recipient, true), self.pair_items(recipient, false))?;
+        join(send_sides.into_iter().chain(read_sides).collect())
+    }
+
+    /// The query of one side of every pair of a mailbox, the send side or
+    /// the read side (public for the bench's bare calls).
+    pub fn pair_sides(&self, recipient: &Identifier, send_side: bool) -> QueryFluentBuilder {
+        let side = if send_side { SEND_SIDE } else { READ_SIDE };
+        self.client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :pair)")
+            .key_condition_expression("pk = :pk AND begins_with(sk, :side)")
             .expression_attribute_values(":pk", s(user_pk(recipient.as_str())))
-            .expression_attribute_values(":pair", s("PAIR#"))
+            .expression_attribute_values(":side", s(format!("{side}#")))
             .consistent_read(true)
+    }
+
+    async fn pair_items(&self, recipient: &Identifier, send_side: bool) -> Result<Vec<Item>, StoreError> {
+        let mut pages = self
+            .pair_sides(recipient, send_side)
             .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .into_paginator()
             .send();
-        let mut pairs = Vec::new();
+        let mut items = Vec::new();
         while let Some(page) = pages.try_next().await? {
             capacity::read(page.consumed_capacity());
-            pairs.extend(serde_dynamo::from_items::<_, Pair>(page.items.unwrap_or_default())?);
+            items.extend(page.items.unwrap_or_default());
         }
-        Ok(pairs)
+        Ok(items)
+    }
+
+    /// Sets the `pending_since` of pairs whose new messages were settled.
+    /// Outside any transaction and best effort: a send's transaction in
+    /// flight on the pair refuses it (and wins, so sends never fail for a
+    /// fetch), and a bound left lower than it could be is still true, so a
+    /// failure is only logged; the next fetch that meets the pair tries
+    /// again.
+    pub(super) async fn tidy_pending(&self, recipient: &Identifier, bounds: Vec<(Identifier, PendingBound)>) {
+        let updates = bounds.into_iter().map(|(sender, bound)| {
+            let update = self.client.update_item().table_name(&self.table).set_key(Some(pair_key(recipient, &sender)));
+            let update = match bound {
+                PendingBound::Drained { sent } => update
+                    .update_expression("REMOVE pending_since")
+                    .condition_expression("sent = :sent")
+                    .expression_attribute_values(":sent", n(sent)),
+                PendingBound::Raised(since) => update
+                    .update_expression("SET pending_since = :since")
+                    .condition_expression("pending_since < :since")
+                    .expression_attribute_values(":since", s(since.to_string())),
+            };
+            async move {
+                let Err(error) = update.counted().await else { return };
+                let StoreError::Dynamo(error) = &error else { return };
+                if !matches!(**error, aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)) {
+                    tracing::info!(%error, "pending bound left as it was");
+                }
+            }
+        });
+        join_all(updates).await;
     }
 }

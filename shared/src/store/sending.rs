@@ -1,20 +1,22 @@
 //! Sending: owns the message items (`USER#<recipient>`, `MSG#<timestamp>`,
-//! with `sender_ts` for the `by_sender` index) and the send's change to
-//! the pair item (`PAIR#<sender>`: `last_message_at`, `new_messages`,
-//! `pending_since`), and the idempotency record of a send.
+//! with `sender_ts` for the `by_sender` index), the send side of the pair
+//! item (`PAIR#<sender>`: `last_message_at`, `sent`, `pending_since`; see
+//! `pairs.rs`), and the idempotency record of a send.
+//!
+//! A send writes its message and its own pair's send side, nothing else:
+//! sends from different senders to one recipient share no item, so on AWS
+//! they never cancel each other. The recipient's profile is read, not
+//! checked in the transaction, and only for a pair's first message (users
+//! are never deleted, so what was read stays true).
 
-use aws_sdk_dynamodb::types::{ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::pairs::pair_key;
-use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
-use super::{failed_condition, key, keyed, n, s, user_pk, Item, Store, StoreError, PROFILE_SK};
+use super::transaction::{back_off, Transaction, MAX_ATTEMPTS, MAX_RACES_LOST};
+use super::{failed_condition, key, keyed, n, s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Message, Timestamp};
-
-/// How many ordering races one send may lose: 64 concurrent sends on one
-/// pair all succeed, since each loss is another of them committing.
-const MAX_ORDERING_RACES: u32 = 64;
 
 pub(super) fn message_key(recipient: &Identifier, timestamp: Timestamp) -> Item {
     key(user_pk(recipient.as_str()), format!("MSG#{timestamp}"))
@@ -65,8 +67,8 @@ impl Store {
     /// Stores a message with a fresh timestamp, unique in the recipient's
     /// mailbox and later than every earlier message of the same pair.
     ///
-    /// One transaction: the recipient must exist, the timestamp must be free,
-    /// and the pair's `last_message_at` must be older. The last condition
+    /// One transaction: the timestamp must be free, and the pair's
+    /// `last_message_at` must be older. The last condition
     /// makes one pair's messages commit in timestamp order, so a fetch can
     /// never move the cursor past a message that is still being written.
     pub async fn send_message(
@@ -110,17 +112,19 @@ impl Store {
         clock: impl Fn() -> Timestamp,
     ) -> Result<SendOutcome, StoreError> {
         let mut floor: Option<Timestamp> = None;
+        // Known once a first message found no pair and read the profile.
+        let mut recipient_exists = false;
         // Each lost ordering race means another send of this pair
         // committed, so losing many is progress, not a stuck system: they
         // have a budget of their own, as large as the bulk senders we accept.
         let mut races = 0;
-        for attempt in 0..MAX_ATTEMPTS + MAX_ORDERING_RACES {
+        for attempt in 0..MAX_ATTEMPTS + MAX_RACES_LOST {
             if attempt - races >= MAX_ATTEMPTS {
                 break;
             }
             let now = clock();
             let timestamp = floor.map_or(now, |floor| floor.max(now));
-            let mut items = self.send_items(sender, recipient, text, timestamp)?;
+            let mut items = self.send_items(sender, recipient, text, timestamp, recipient_exists)?;
             if let Some(claim) = claim {
                 items.push(self.idempotency_item(claim, SentRecord { timestamp })?);
             }
@@ -128,24 +132,32 @@ impl Store {
                 Transaction::Committed => return Ok(SendOutcome::Sent(timestamp)),
                 Transaction::Cancelled(reasons) => reasons,
             };
-            if failed_condition(&reasons, 0) {
-                return Ok(SendOutcome::RecipientUnknown);
-            }
-            if claim.is_some() && failed_condition(&reasons, 3) {
+            if claim.is_some() && failed_condition(&reasons, 2) {
                 return Ok(SendOutcome::IdempotencyKeyUsed);
             }
-            let pair_raced = failed_condition(&reasons, 2).then(|| {
-                let old = reasons[2].item().and_then(|old| old.get("last_message_at"));
+            let old_pair = reasons.get(1).and_then(CancellationReason::item);
+            if failed_condition(&reasons, 1) && old_pair.is_none() && !recipient_exists {
+                // The pair's first message.
+                if self.user(recipient).await?.is_none() {
+                    return Ok(SendOutcome::RecipientUnknown);
+                }
+                recipient_exists = true;
+                continue;
+            }
+            let pair_raced = failed_condition(&reasons, 1).then(|| {
+                let old = old_pair.and_then(|old| old.get("last_message_at"));
                 old.and_then(|value| value.as_s().ok()).and_then(|text| Timestamp::from_stored(text))
             });
-            let learned = next_floor(timestamp, failed_condition(&reasons, 1), pair_raced);
+            let learned = next_floor(timestamp, failed_condition(&reasons, 0), pair_raced);
             // The first race is retried at once with the timestamp it
-            // learned; racing again means many writers on this pair (a bulk
-            // importer), who must spread out or keep colliding.
-            if learned.is_some() {
-                floor = learned;
+            // learned; racing again, or meeting another send of the pair in
+            // flight, means many writers on this pair (a bulk importer), who
+            // must spread out or keep colliding.
+            let in_flight = reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"));
+            if learned.is_some() || in_flight {
+                floor = learned.or(floor);
                 races += 1;
-                if races > MAX_ORDERING_RACES {
+                if races > MAX_RACES_LOST {
                     break;
                 }
             }
@@ -156,20 +168,18 @@ impl Store {
         Err(StoreError::Contention)
     }
 
-    /// A send's transaction: the recipient exists, the message is put at a
-    /// free instant, and the pair moves its `last_message_at` forward.
-    fn send_items(
+    /// A send's transaction: the message is put at a free instant, and the
+    /// pair's send side moves its `last_message_at` forward. The pair must
+    /// exist unless `recipient_exists` was read. Public for the bench's
+    /// bare calls.
+    pub fn send_items(
         &self,
         sender: &Identifier,
         recipient: &Identifier,
         text: &str,
         timestamp: Timestamp,
+        recipient_exists: bool,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let recipient_exists = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(recipient.as_str()), PROFILE_SK)))
-            .condition_expression("attribute_exists(pk)")
-            .build()?;
         let message =
             Message { sender: sender.clone(), recipient: recipient.clone(), timestamp, message: text.to_owned() };
         let attributes = MessageAttributes { message: &message, sender_ts: format!("{sender}#{timestamp}") };
@@ -177,12 +187,14 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(pair_key(recipient, sender)))
             .update_expression(
-                "SET sender = :sender, last_message_at = :ts, \
-                 new_messages = if_not_exists(new_messages, :zero) + :one, \
-                 pending_since = if_not_exists(pending_since, :ts), \
-                 rev = if_not_exists(rev, :zero)",
+                "SET sender = :sender, last_message_at = :ts, sent = if_not_exists(sent, :zero) + :one, \
+                 pending_since = if_not_exists(pending_since, :ts)",
             )
-            .condition_expression("attribute_not_exists(last_message_at) OR last_message_at < :ts")
+            .condition_expression(if recipient_exists {
+                "attribute_not_exists(last_message_at) OR last_message_at < :ts"
+            } else {
+                "last_message_at < :ts"
+            })
             .expression_attribute_values(":sender", s(sender.as_str()))
             .expression_attribute_values(":ts", s(timestamp.to_string()))
             .expression_attribute_values(":zero", n(0))
@@ -190,7 +202,6 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()?;
         Ok(vec![
-            TransactWriteItem::builder().condition_check(recipient_exists).build(),
             self.put_if_absent(keyed(message_key(recipient, timestamp), &attributes)?)?,
             TransactWriteItem::builder().update(pair_update).build(),
         ])

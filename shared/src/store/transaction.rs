@@ -19,6 +19,12 @@ use super::{capacity, Store, StoreError};
 /// again before the request gives up with a retryable 503.
 pub(super) const MAX_ATTEMPTS: u32 = 12;
 
+/// How many races a change may lose to others of its kind on the same
+/// items (sends on one pair, fetches of one mailbox's cursors): each loss
+/// is another of them committing, so losing many is progress, not a stuck
+/// system; 64 concurrent sends on one pair all succeed.
+pub(super) const MAX_RACES_LOST: u32 = 64;
+
 /// How long a request may take in all: inside the function's 10 s timeout
 /// (template.yaml), so a stalled database gets a 503 rather than a killed
 /// function. Also the deadline of store calls made outside a request (the

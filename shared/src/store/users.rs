@@ -1,6 +1,7 @@
 //! Users and their bearer tokens. Owns the user items (`USER#<login>`,
 //! `PROFILE`) and the token items (`TOKEN#<sha256>`, `TOKEN`).
 
+use aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
@@ -93,20 +94,22 @@ impl Store {
 
     /// Strongly consistent, so a logout takes effect at once.
     pub async fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(token_key(hash)))
-            .projection_expression("login, expires_at")
-            .consistent_read(true)
-            .counted()
-            .await?;
+        let found = self.token_lookup(hash).counted().await?;
         let Some(item) = found.item else {
             return Ok(None);
         };
         let stored: TokenAttributes = serde_dynamo::from_item(item)?;
         Ok(Some(TokenRecord { hash: hash.to_owned(), login: stored.login, expires_at: stored.expires_at }))
+    }
+
+    /// The read of a token item (public for the bench's bare calls).
+    pub fn token_lookup(&self, hash: &str) -> GetItemFluentBuilder {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(token_key(hash)))
+            .projection_expression("login, expires_at")
+            .consistent_read(true)
     }
 
     pub async fn delete_token(&self, hash: &str) -> Result<(), StoreError> {

@@ -1,12 +1,11 @@
 //! What the suites share: the API over HTTP ([`TestApp`]), the handlers
 //! in-process ([`DemoApp`]), turns at the local stack, the contract of
-//! `openapi.yaml`, the routes, the sample events, a fault proxy, and reads
-//! of the table.
+//! `openapi.yaml`, the routes, the sample events, the fault proxy (of the
+//! tools crate), and reads of the table.
 
 mod contract;
 mod demo_app;
 mod events;
-mod fault_proxy;
 mod routes;
 mod store;
 mod test_app;
@@ -17,7 +16,7 @@ use serde_json::Value;
 pub use contract::contract;
 pub use demo_app::{call, handle, with_key, Answer, DemoApp};
 pub use events::{assert_all_covered, event_files, function_of, EXPECTED};
-pub use fault_proxy::{Fault, FaultProxy};
+pub use messenger_tools::fault_proxy::{Fault, FaultProxy};
 pub use routes::{protected_routes, routes, template_routes, watch_routes};
 pub use store::{assert_mailbox_consistent, mailbox_texts, table_snapshot};
 pub use test_app::{unique_login, Reply, TestApp, User, API_URL_VARIABLE};

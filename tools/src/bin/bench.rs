@@ -2,22 +2,22 @@
 //! endpoint (1 KB messages), capacity against mailbox size, and handler
 //! latency under 16 concurrent callers beside the bare DynamoDB calls the
 //! request needs, in the same run against the same DynamoDB Local, with the
-//! same calls over HTTP through `cargo lambda watch` for reference.
+//! same calls over HTTP through `cargo lambda watch` for reference; and a
+//! hot mailbox's send rate through the fault proxy's AWS conflict rules.
 //! Prints Markdown tables.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use futures::future::join_all;
+use messenger_tools::fault_proxy::{Fault, FaultProxy};
 use messenger_tools::handlers::{dispatch, handler_request as request, method_of};
 use messenger_tools::stack::{app_at, stack_table};
 use messenger_tools::table::prepare_table;
 use serde_json::{json, Value};
+use shared::model::{Identifier, Timestamp};
 use shared::store::capacity::{measure, Consumed};
+use shared::store::MailboxRange;
 use shared::App;
 
 const CALLERS: usize = 16;
@@ -95,6 +95,10 @@ impl Http {
         join_all((0..CALLERS).map(one)).await;
         p50_p99(samples(&one, 0, ROUNDS * CALLS_PER_ROUND).await)
     }
+}
+
+fn id(login: &str) -> Identifier {
+    Identifier::parse("login", login).expect("a valid login")
 }
 
 fn units(consumed: Consumed) -> String {
@@ -202,6 +206,119 @@ async fn capacity_at_the_limits(app: &App) {
     println!("| fetch_messages `start: 1000, stop: 1010` (skips 1,000 positions) | {} |", units(c));
 }
 
+/// Concurrent senders to one recipient in the hot-mailbox table.
+const HOT_SENDERS: [usize; 4] = [1, 8, 32, 64];
+/// Messages sent in each row of the hot-mailbox table, split between the senders.
+const HOT_MESSAGES: usize = 256;
+/// How long the proxy holds each transaction in flight: about a commit on AWS.
+const HOT_TRANSACTION_TIME: Duration = Duration::from_millis(20);
+
+/// A request a careful client sends: with an Idempotency-Key, so it can
+/// retry a 503 without doubling anything.
+async fn call_once(app: &App, function: &str, token: &str, body: Value, key: &str) -> (u16, Value) {
+    let mut request = request(function, token, Some(body));
+    request.headers_mut().insert("idempotency-key", key.parse().expect("header value"));
+    let response = dispatch(function, app, request).await;
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (response.status().as_u16(), body)
+}
+
+/// Calls until the answer is not a 503, waiting the Retry-After second
+/// between calls; returns the answer and the number of 503s.
+async fn call_retrying(app: &App, function: &str, token: &str, body: Value, key: &str) -> (Value, u32) {
+    let mut unavailable = 0;
+    loop {
+        match call_once(app, function, token, body.clone(), key).await {
+            (503, _) => {
+                unavailable += 1;
+                tokio::time::sleep(Duration::from_secs(u64::from(shared::error::RETRY_AFTER_SECONDS))).await;
+            }
+            (status, body) if status < 300 => return (body, unavailable),
+            (status, body) => panic!("{function}: {status} {body}"),
+        }
+    }
+}
+
+/// Sends per second and 503s with many senders writing to one recipient
+/// while two fetchers drain the mailbox, through the fault proxy applying
+/// AWS's conflict rules. Every message is checked to arrive exactly once.
+async fn hot_mailbox(table: &str) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
+    let proxy = FaultProxy::start(&endpoint).await;
+    let app = &app_at(Some(&proxy.url), table).await;
+    println!(
+        "\n### Hot mailbox: {HOT_MESSAGES} messages to one recipient, two fetchers draining, through the fault proxy \
+         with AWS's conflict rules ({} ms per transaction)\n",
+        HOT_TRANSACTION_TIME.as_millis()
+    );
+    println!("| concurrent senders | sends per second | 503s to sends | 503s to fetches | requests that met a write in flight (cancelled or refused) |");
+    println!("|---:|---:|---:|---:|---:|");
+    for senders in HOT_SENDERS {
+        proxy.set(Fault::None);
+        let recipient = format!("hot-{senders}");
+        let reader = register(app, &recipient).await;
+        let logins: Vec<String> = (0..senders).map(|i| format!("hot-{senders}-sender-{i}")).collect();
+        let mut tokens = Vec::new();
+        for chunk in logins.chunks(CALLERS) {
+            tokens.extend(join_all(chunk.iter().map(|login| register(app, login))).await);
+        }
+        proxy.set(Fault::ConflictRules(HOT_TRANSACTION_TIME));
+        let conflicts_before = proxy.conflicts();
+        let per_sender = HOT_MESSAGES / senders;
+        let sending = std::sync::atomic::AtomicBool::new(true);
+        let started = Instant::now();
+        let send_all = async {
+            let sends = tokens.iter().enumerate().map(|(i, token)| {
+                let recipient = &recipient;
+                async move {
+                    let mut unavailable = 0;
+                    for m in 0..per_sender {
+                        let body = json!({"recipient": recipient, "message": format!("{i}:{m}")});
+                        unavailable +=
+                            call_retrying(app, "send_message", token, body, &format!("send-{i}-{m}")).await.1;
+                    }
+                    unavailable
+                }
+            });
+            let unavailable: u32 = join_all(sends).await.into_iter().sum();
+            let elapsed = started.elapsed();
+            sending.store(false, std::sync::atomic::Ordering::SeqCst);
+            (unavailable, elapsed)
+        };
+        let fetch_all = join_all((0..2).map(|fetcher| {
+            let (reader, sending) = (&reader, &sending);
+            async move {
+                let (mut texts, mut unavailable) = (Vec::new(), 0);
+                for round in 0.. {
+                    let still_sending = sending.load(std::sync::atomic::Ordering::SeqCst);
+                    let key = format!("fetch-{fetcher}-{round}");
+                    let (body, retries) =
+                        call_retrying(app, "fetch_new_messages", reader, json!({"limit": 100}), &key).await;
+                    unavailable += retries;
+                    let batch = body["messages"].as_array().expect("messages").clone();
+                    if batch.is_empty() && !still_sending {
+                        break;
+                    }
+                    texts.extend(batch.into_iter().map(|m| m["message"].as_str().expect("text").to_owned()));
+                }
+                (texts, unavailable)
+            }
+        }));
+        let ((send_unavailable, elapsed), fetched) = futures::join!(send_all, fetch_all);
+        let fetch_unavailable: u32 = fetched.iter().map(|(_, unavailable)| unavailable).sum();
+        let mut texts: Vec<String> = fetched.into_iter().flat_map(|(texts, _)| texts).collect();
+        texts.sort();
+        let fetched = texts.len();
+        texts.dedup();
+        assert_eq!((fetched, texts.len()), (per_sender * senders, per_sender * senders), "every message once");
+        println!(
+            "| {senders} | {:.1} | {send_unavailable} | {fetch_unavailable} | {} |",
+            (per_sender * senders) as f64 / elapsed.as_secs_f64(),
+            proxy.conflicts() - conflicts_before
+        );
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -267,10 +384,6 @@ where
     SideBySide { handler: p50_p99(handler_all), bare: p50_p99(bare_all), overhead: ratios[ROUNDS / 2] - 1.0 }
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
 /// Prints the latency table; returns the handler p50 (ms) of send_message
 /// and of fetch_new_messages, for the cost estimate.
 async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
@@ -281,39 +394,22 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
         }
     };
     let client = app.store.client();
-    let table = app.store.table().to_owned();
     let recipient = "lat-recipient";
     let recipient_token = register(app, recipient).await;
     let logins: Vec<String> = (0..CALLERS).map(|i| format!("lat-sender-{i}")).collect();
     let senders: Vec<String> = join_all(logins.iter().map(|login| register(app, login))).await;
     fill(app, &senders[0], recipient, 200).await;
-    let token_key = |token: &str| {
-        std::collections::HashMap::from([
-            ("pk".to_owned(), s(format!("TOKEN#{}", shared::auth::token_hash(token)))),
-            ("sk".to_owned(), s("TOKEN")),
-        ])
-    };
-    // The bare calls send what the store sends (projections, consumed
-    // capacity, conditions, client request tokens), so the difference is
-    // our code's work alone.
+    // The bare calls are the store's own requests (keys, projections,
+    // conditions, consumed capacity, client request tokens), so the
+    // difference is our code's work alone.
     let get_token = |token: String| {
-        let key = token_key(&token);
-        let table = table.clone();
+        let lookup = app.store.token_lookup(&shared::auth::token_hash(&token));
         async move {
-            client
-                .get_item()
-                .table_name(table)
-                .set_key(Some(key))
-                .projection_expression("login, expires_at")
-                .consistent_read(true)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await
-                .expect("get");
+            lookup.return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.expect("get");
         }
     };
 
-    // send_message: token read + one transaction of three items.
+    // send_message: token read + one transaction of two items.
     let send_handler = |i: usize| {
         let token = senders[i % CALLERS].clone();
         async move {
@@ -324,72 +420,18 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
     // reuse an earlier run's against the same DynamoDB.
     let run = rand::random::<u32>();
     let send_bare = |i: usize| {
-        let (table, token) = (table.clone(), senders[i % CALLERS].clone());
-        let get = get_token(token);
+        let get = get_token(senders[i % CALLERS].clone());
         async move {
             let started = Instant::now();
             get.await;
-            let stamp = shared::model::Timestamp::now().to_string();
-            let sender = format!("lat-sender-{}", i % CALLERS);
-            // The same items in a partition of each caller's own, so the
+            let sender = id(&format!("lat-sender-{}", i % CALLERS));
+            // The same items in a mailbox of each caller's own, so the
             // mailbox the other rows read stays well-formed and no two
-            // callers' timestamps can collide.
-            let pk = format!("USER#bare-{}-{recipient}", i % CALLERS);
-            let message = HashMap::from([
-                ("pk".to_owned(), s(&pk)),
-                ("sk".to_owned(), s(format!("MSG#{stamp}"))),
-                ("sender".to_owned(), s(&sender)),
-                ("recipient".to_owned(), s(recipient)),
-                ("timestamp".to_owned(), s(&stamp)),
-                ("sender_ts".to_owned(), s(format!("{sender}#{stamp}"))),
-                ("message".to_owned(), s(text_1kb("bare"))),
-            ]);
-            let items = vec![
-                TransactWriteItem::builder()
-                    .condition_check(
-                        ConditionCheck::builder()
-                            .table_name(&table)
-                            .key("pk", s(format!("USER#{recipient}")))
-                            .key("sk", s("PROFILE"))
-                            .condition_expression("attribute_exists(pk)")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(&table)
-                            .set_item(Some(message))
-                            .condition_expression("attribute_not_exists(pk)")
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-                TransactWriteItem::builder()
-                    .update(
-                        Update::builder()
-                            .table_name(&table)
-                            .key("pk", s(&pk))
-                            .key("sk", s(format!("PAIR#{sender}")))
-                            .update_expression(
-                                "SET sender = :sender, last_message_at = :ts, \
-                                 new_messages = if_not_exists(new_messages, :zero) + :one, \
-                                 rev = if_not_exists(rev, :zero)",
-                            )
-                            .condition_expression("attribute_not_exists(last_message_at) OR last_message_at < :ts")
-                            .expression_attribute_values(":sender", s(&sender))
-                            .expression_attribute_values(":ts", s(&stamp))
-                            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-                            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            ];
-            // Each caller sends as its own sender, one message at a time,
-            // so the conditions hold as they do for the handler.
+            // callers' timestamps can collide; each sends one message at a
+            // time, so the conditions hold as they do for the handler.
+            let mailbox = id(&format!("bare-{}-{recipient}", i % CALLERS));
+            let items =
+                app.store.send_items(&sender, &mailbox, &text_1kb("bare"), Timestamp::now(), true).expect("send items");
             client
                 .transact_write_items()
                 .set_transact_items(Some(items))
@@ -410,46 +452,38 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             async move { call(app, "fetch_messages", &token, Some(json!({"limit": 10}))).await.3 }
         },
         |_| {
-            let query = client
-                .query()
-                .table_name(&table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
-                .expression_attribute_values(":low", s("MSG#2000"))
-                .expression_attribute_values(":high", s("MSG#~"))
+            let mailbox = id(recipient);
+            let range = MailboxRange { recipient: &mailbox, sender: None, from: None, to: None };
+            let query = range
+                .query(&app.store)
                 .scan_index_forward(false)
                 .projection_expression("sender, recipient, #ts, message")
                 .expression_attribute_names("#ts", "timestamp")
                 .limit(10);
-            token_then_query(get_token(recipient_token.clone()), query)
+            token_then_queries(get_token(recipient_token.clone()), vec![query])
         },
     )
     .await;
 
-    // fetch_new_messages polling with nothing new, and conversations: each
-    // a token read and one query of the pair items (no message read, no
-    // transaction).
+    // fetch_new_messages polling with nothing new: a token read and one
+    // query of the pending index; conversations: a token read and a query
+    // of each side of the pairs (no message read, no transaction).
     loop {
         let (_, body, _, _) = call(app, "fetch_new_messages", &recipient_token, Some(json!({"limit": 1000}))).await;
         if body["more"] == false {
             break;
         }
     }
-    let pairs_bare = |_| {
-        let query = client
-            .query()
-            .table_name(&table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :pair)")
-            .expression_attribute_values(":pk", s(format!("USER#{recipient}")))
-            .expression_attribute_values(":pair", s("PAIR#"));
-        token_then_query(get_token(recipient_token.clone()), query)
-    };
+    let reader = id(recipient);
     let poll = side_by_side(
         |_| {
             let token = recipient_token.clone();
             async move { call(app, "fetch_new_messages", &token, Some(json!({}))).await.3 }
         },
-        pairs_bare,
+        |_| {
+            let query = app.store.pending_senders(&reader).limit(101);
+            token_then_queries(get_token(recipient_token.clone()), vec![query])
+        },
     )
     .await;
     let conversations = side_by_side(
@@ -457,7 +491,10 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             let token = recipient_token.clone();
             async move { call(app, "conversations", &token, None).await.3 }
         },
-        pairs_bare,
+        |_| {
+            let sides = vec![app.store.pair_sides(&reader, true), app.store.pair_sides(&reader, false)];
+            token_then_queries(get_token(recipient_token.clone()), sides)
+        },
     )
     .await;
 
@@ -509,15 +546,18 @@ fn costs(send: Consumed, fetch: Consumed, (send_ms, fetch_ms): (f64, f64)) {
     cost_row("fetch_new_messages (10 new)", fetch, fetch_ms);
 }
 
-/// The bare calls of a read: the token lookup, then one strongly consistent
-/// query, timed together.
-async fn token_then_query(
+/// The bare calls of a read: the token lookup, then its queries at once,
+/// timed together.
+async fn token_then_queries(
     token_lookup: impl std::future::Future<Output = ()>,
-    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    queries: Vec<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder>,
 ) -> Duration {
     let started = Instant::now();
     token_lookup.await;
-    query.consistent_read(true).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.expect("query");
+    let sent = queries.into_iter().map(|query| query.return_consumed_capacity(ReturnConsumedCapacity::Total).send());
+    for answer in join_all(sent).await {
+        answer.expect("query");
+    }
     started.elapsed()
 }
 
@@ -573,6 +613,7 @@ async fn main() {
             let durations = latencies(&app, Http::from_env().as_ref()).await;
             costs(consumed_from(&units["send"]), consumed_from(&units["fetch"]), durations);
         }
-        _ => panic!("usage: bench prepare | capacity | latency"),
+        "hot" => hot_mailbox(&stack_table()).await,
+        _ => panic!("usage: bench prepare | capacity | latency | hot"),
     }
 }

@@ -1,7 +1,9 @@
 //! A fault-injecting HTTP proxy in front of DynamoDB Local: it passes
 //! requests through, or refuses connections, stalls, loses or holds back
-//! the answer of a transaction after it committed, or cancels transactions with a reason
-//! DynamoDB Local never produces by itself (TransactionConflict).
+//! the answer of a transaction after it committed, cancels transactions
+//! with a reason DynamoDB Local never produces by itself
+//! (TransactionConflict), or applies AWS's conflict rules to concurrent
+//! writes (`conflicts.rs`).
 
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +17,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
+
+use crate::conflicts::{InFlight, Writes};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -38,6 +42,10 @@ pub enum Fault {
     /// commits take milliseconds where DynamoDB Local's take microseconds:
     /// concurrent transactions then overlap as they do on AWS.
     DelayTransacts(std::time::Duration),
+    /// AWS's conflict rules (see [`crate::conflicts`]), each transaction
+    /// held in flight this long before it is forwarded, about what a commit
+    /// takes on AWS.
+    ConflictRules(std::time::Duration),
 }
 
 #[derive(Clone)]
@@ -45,6 +53,8 @@ pub struct FaultProxy {
     pub url: String,
     fault: Arc<Mutex<Fault>>,
     transacts_seen: Arc<Mutex<u32>>,
+    in_flight: InFlight,
+    conflicts: Arc<Mutex<u32>>,
 }
 
 type Upstream = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
@@ -55,7 +65,13 @@ impl FaultProxy {
     pub async fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
-        let proxy = Self { url, fault: Arc::new(Mutex::new(Fault::None)), transacts_seen: Arc::default() };
+        let proxy = Self {
+            url,
+            fault: Arc::new(Mutex::new(Fault::None)),
+            transacts_seen: Arc::default(),
+            in_flight: InFlight::default(),
+            conflicts: Arc::default(),
+        };
         let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_owned();
         let state = proxy.clone();
@@ -99,6 +115,11 @@ impl FaultProxy {
         *self.transacts_seen.lock().expect("counter lock")
     }
 
+    /// How many requests the conflict rules cancelled or refused.
+    pub fn conflicts(&self) -> u32 {
+        *self.conflicts.lock().expect("counter lock")
+    }
+
     async fn handle(
         &self,
         request: Request<Incoming>,
@@ -131,6 +152,27 @@ impl FaultProxy {
             Fault::DelayTransacts(delay) if is_transact => Some(delay),
             _ => None,
         };
+        // A transaction's items stay in flight until its answer is back.
+        let mut held = None;
+        if let Fault::ConflictRules(hold) = self.fault() {
+            let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let conflict = match Writes::of(target, &body) {
+                Writes::Transaction(keys) => match self.in_flight.begin(keys) {
+                    Ok(items) => {
+                        held = Some(items);
+                        tokio::time::sleep(hold).await;
+                        None
+                    }
+                    Err(items) => Some(transaction_conflict(&items)),
+                },
+                Writes::Single(key) if self.in_flight.holds(&key) => Some(single_write_conflict()),
+                _ => None,
+            };
+            if let Some(refusal) = conflict {
+                *self.conflicts.lock().expect("counter lock") += 1;
+                return Ok(refusal);
+            }
+        }
         if let Some(delay) = delay {
             // Between half and one and a half times the delay, so
             // transactions reach DynamoDB in another order than they left.
@@ -179,6 +221,7 @@ impl FaultProxy {
         let response = client.request(forward).await.map_err(|_| aborted())?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|_| aborted())?.to_bytes();
+        drop(held);
         match answer {
             Answer::Deliver => {}
             Answer::Lose => return Err(aborted()),
@@ -192,13 +235,42 @@ impl FaultProxy {
 fn cancellation(request_body: &[u8], reason: &str) -> Response<Full<Bytes>> {
     let request: Value = serde_json::from_slice(request_body).unwrap_or_default();
     let items = request["TransactItems"].as_array().map_or(1, Vec::len);
-    let reasons: Vec<Value> =
-        (0..items).map(|_| json!({"Code": reason, "Message": "injected by the fault proxy"})).collect();
-    let body = json!({
+    cancelled(&vec![Some(reason); items])
+}
+
+/// A transaction cancelled because another in flight holds the `conflicting` items.
+fn transaction_conflict(conflicting: &[bool]) -> Response<Full<Bytes>> {
+    let reasons: Vec<Option<&str>> =
+        conflicting.iter().map(|&conflict| conflict.then_some("TransactionConflict")).collect();
+    cancelled(&reasons)
+}
+
+/// `reasons` has one code per item, `None` for an item that was fine.
+fn cancelled(reasons: &[Option<&str>]) -> Response<Full<Bytes>> {
+    let listed: Vec<&str> = reasons.iter().map(|reason| reason.unwrap_or("None")).collect();
+    let reasons: Vec<Value> = reasons
+        .iter()
+        .map(|reason| match reason {
+            Some(code) => json!({"Code": code, "Message": "injected by the fault proxy"}),
+            None => json!({"Code": "None"}),
+        })
+        .collect();
+    error_response(json!({
         "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-        "message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]"),
+        "message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", listed.join(", ")),
         "CancellationReasons": reasons,
-    });
+    }))
+}
+
+/// A single-item write refused while a transaction holds the item.
+fn single_write_conflict() -> Response<Full<Bytes>> {
+    error_response(json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+        "message": "Transaction is ongoing for the item",
+    }))
+}
+
+fn error_response(body: Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(400)
         .header("content-type", "application/x-amz-json-1.0")
