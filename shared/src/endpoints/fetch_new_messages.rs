@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::idempotency::{self, Idempotent};
+use super::MailboxNamed;
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -26,8 +27,7 @@ struct FetchNewRequest {
 /// A fetch_new_messages request whose shape and values are checked.
 #[derive(Debug)]
 pub struct FetchNewInput {
-    pub recipient: Option<Identifier>,
-    pub sender: Option<Identifier>,
+    pub mailbox: MailboxNamed,
     pub limit: usize,
     pub idempotency_key: Option<String>,
 }
@@ -37,10 +37,9 @@ pub struct FetchNewInput {
 pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
     let idempotency_key = idempotency_key(request.headers())?;
     let body: FetchNewRequest = json_body(request)?;
-    let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
-    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let mailbox = MailboxNamed::parse(body.recipient.as_deref(), body.sender.as_deref())?;
     let limit = page_limit(body.limit)?;
-    Ok(FetchNewInput { recipient, sender, limit, idempotency_key })
+    Ok(FetchNewInput { mailbox, limit, idempotency_key })
 }
 
 pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its messages would no longer be new. \
@@ -49,7 +48,7 @@ pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its mes
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let FetchNewInput { recipient, sender, limit, idempotency_key } = parse(&request)?;
+    let FetchNewInput { mailbox: MailboxNamed { recipient, sender }, limit, idempotency_key } = parse(&request)?;
     if recipient.is_some_and(|recipient| recipient != caller.login) {
         return Err(ApiError::Forbidden(format!(
             "only the recipient fetches new messages: you are logged in as {}",

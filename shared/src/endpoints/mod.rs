@@ -29,6 +29,23 @@ pub fn parse_no_fields(request: &Request) -> Result<NoFields, ApiError> {
     json_body(request)
 }
 
+/// The mailbox a read names: whose (`recipient`, else the caller's), and
+/// of which sender only, if any.
+#[derive(Debug)]
+pub struct MailboxNamed {
+    pub recipient: Option<Identifier>,
+    pub sender: Option<Identifier>,
+}
+
+impl MailboxNamed {
+    fn parse(recipient: Option<&str>, sender: Option<&str>) -> Result<Self, ApiError> {
+        Ok(Self {
+            recipient: recipient.map(|r| Identifier::parse("recipient", r)).transpose()?,
+            sender: sender.map(|s| Identifier::parse("sender", s)).transpose()?,
+        })
+    }
+}
+
 /// What a 503 tells the client of `endpoint` when a change may already have
 /// been written: what may have happened and how to retry safely.
 pub fn if_outcome_unknown(endpoint: &str) -> &'static str {

@@ -278,7 +278,7 @@ impl Store {
                 };
                 // A reply's worth at most: long messages fill a batch long
                 // before `limit` does.
-                self.read_mailbox_within(range, false, *wanted, MAX_REPLY_BYTES)
+                self.read_mailbox(range, false, *wanted, MAX_REPLY_BYTES)
             });
             let chunks = try_join_all(reads).await?;
             let reading = streams.iter_mut().zip(&wanted).filter(|(_, w)| **w > 0);

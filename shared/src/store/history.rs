@@ -11,7 +11,7 @@ use super::sending::message_key;
 use super::transaction::{back_off, MAX_ATTEMPTS};
 use super::{s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Message, Timestamp};
-use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
+use crate::reply::entry_bytes;
 
 const SENDER_INDEX: &str = "by_sender";
 /// DynamoDB's cap on the keys of one BatchGetItem call.
@@ -63,32 +63,13 @@ impl MailboxRange<'_> {
 
 impl Store {
     /// Up to `max` messages of the range, oldest first unless
-    /// `newest_first`; strongly consistent.
+    /// `newest_first`; strongly consistent. Stops reading once the messages
+    /// read pass `max_bytes` (a reply's worth, `MAX_REPLY_BYTES`, for a
+    /// page of long messages), so reading `max` long messages does not cost
+    /// `max` messages' reads. Reads page by page, each page asking only for
+    /// what is still wanted, so `Limit` bounds what is read (the SDK's
+    /// paginator would ask every page for the first page's limit).
     pub async fn read_mailbox(
-        &self,
-        range: MailboxRange<'_>,
-        newest_first: bool,
-        max: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.read_mailbox_within(range, newest_first, max, usize::MAX).await
-    }
-
-    /// Like [`Store::read_mailbox`], for a reply: stops reading once the
-    /// messages read pass what one reply carries, so a page of long
-    /// messages costs about a reply's worth of reads, not `max` messages.
-    pub async fn read_reply_page(
-        &self,
-        range: MailboxRange<'_>,
-        newest_first: bool,
-        max: usize,
-    ) -> Result<Vec<Message>, StoreError> {
-        self.read_mailbox_within(range, newest_first, max, MAX_REPLY_BYTES).await
-    }
-
-    /// Reads page by page, each page asking only for what is still wanted,
-    /// so `Limit` bounds what is read (the SDK's paginator would ask every
-    /// page for the first page's limit).
-    pub(super) async fn read_mailbox_within(
         &self,
         range: MailboxRange<'_>,
         newest_first: bool,

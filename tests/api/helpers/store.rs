@@ -9,7 +9,7 @@ use shared::store::{MailboxRange, Store};
 pub async fn mailbox_texts(store: &Store, recipient: &Identifier) -> Vec<String> {
     let range = MailboxRange { recipient, sender: None, from: None, to: None };
     store
-        .read_mailbox(range, false, usize::MAX)
+        .read_mailbox(range, false, usize::MAX, usize::MAX)
         .await
         .expect("read the mailbox")
         .into_iter()
@@ -28,7 +28,7 @@ pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
             from: pair.fetched_through.map(Timestamp::next),
             to: None,
         };
-        let unfetched = store.read_mailbox(after_cursor, false, usize::MAX).await.expect("read messages");
+        let unfetched = store.read_mailbox(after_cursor, false, usize::MAX, usize::MAX).await.expect("read messages");
         assert_eq!(unfetched.len() as u64, pair.new_messages, "{recipient} from {}: counter vs messages", pair.sender);
         // The pending index holds the pair while it has new messages, under
         // a bound no newer than the oldest of them (and may hold it a while
@@ -38,7 +38,7 @@ pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
             assert!(since <= oldest.timestamp, "{recipient} from {}: pending since {since}", pair.sender);
         }
         let all = MailboxRange { recipient, sender: Some(&pair.sender), from: None, to: None };
-        let newest = store.read_mailbox(all, true, 1).await.expect("read newest");
+        let newest = store.read_mailbox(all, true, 1, usize::MAX).await.expect("read newest");
         assert!(newest.iter().all(|m| m.timestamp <= pair.last_message_at), "{recipient} from {}", pair.sender);
     }
 }

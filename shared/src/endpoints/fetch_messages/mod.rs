@@ -11,11 +11,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::MailboxNamed;
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{json_body, json_response};
-use crate::model::{page_limit, Identifier, Timestamp};
+use crate::model::{page_limit, Timestamp};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::MailboxRange;
 use page_token::{decode_next, encode_next};
@@ -40,8 +41,7 @@ struct FetchRequest {
 /// A fetch_messages request whose shape and values are checked.
 #[derive(Debug)]
 pub struct FetchInput {
-    pub recipient: Option<Identifier>,
-    pub sender: Option<Identifier>,
+    pub mailbox: MailboxNamed,
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
     /// `start` and `stop` when the request slices.
@@ -54,8 +54,7 @@ pub struct FetchInput {
 /// the database; `next` is checked against the query once the caller is known.
 pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
     let body: FetchRequest = json_body(request)?;
-    let recipient = body.recipient.as_deref().map(|r| Identifier::parse("recipient", r)).transpose()?;
-    let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
+    let mailbox = MailboxNamed::parse(body.recipient.as_deref(), body.sender.as_deref())?;
     let period_start = body.period_start.as_deref().map(|t| Timestamp::parse("period_start", t)).transpose()?;
     let period_end = body.period_end.as_deref().map(|t| Timestamp::parse("period_end", t)).transpose()?;
     if let (Some(start), Some(end)) = (period_start, period_end) {
@@ -75,12 +74,13 @@ pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
     if let Some((start, stop)) = slice {
         check_slice(&plan_slice(start, stop))?;
     }
-    Ok(FetchInput { recipient, sender, period_start, period_end, slice, limit, next: body.next })
+    Ok(FetchInput { mailbox, period_start, period_end, slice, limit, next: body.next })
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let FetchInput { recipient, sender, period_start, period_end, slice, limit, next } = parse(&request)?;
+    let FetchInput { mailbox: MailboxNamed { recipient, sender }, period_start, period_end, slice, limit, next } =
+        parse(&request)?;
     let recipient = recipient.unwrap_or_else(|| caller.login.clone());
     let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
     let resume_at = next.as_deref().map(|next| decode_next(next, &range, limit)).transpose()?;
@@ -95,7 +95,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         (read_slice(app, range, plan_slice(start, stop), (start, stop)).await?, None)
     } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
         let from = resume_at.or(period_start);
-        let mut messages = app.store.read_reply_page(MailboxRange { from, ..range }, false, limit + 1).await?;
+        let mut messages =
+            app.store.read_mailbox(MailboxRange { from, ..range }, false, limit + 1, MAX_REPLY_BYTES).await?;
         let fit = leading_fit(&messages[..messages.len().min(limit)], MAX_REPLY_BYTES);
         let next = (messages.len() > fit).then(|| {
             messages.truncate(fit);
@@ -105,7 +106,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     } else {
         let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
         // Newest first, so a cut by size keeps the newest.
-        let mut messages = app.store.read_reply_page(recent, true, limit).await?;
+        let mut messages = app.store.read_mailbox(recent, true, limit, MAX_REPLY_BYTES).await?;
         messages.truncate(leading_fit(&messages, MAX_REPLY_BYTES));
         messages.reverse();
         (messages, None)

@@ -114,7 +114,7 @@ pub(super) async fn read_slice(
             None => return Ok(Vec::new()),
         },
     };
-    let mut messages = app.store.read_reply_page(range, newest_first, take).await?;
+    let mut messages = app.store.read_mailbox(range, newest_first, take, MAX_REPLY_BYTES).await?;
     if messages.len() > MAX_SLICE_POSITIONS {
         return Err(too_many_positions());
     }
