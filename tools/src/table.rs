@@ -1,6 +1,9 @@
 //! The table of `template.yaml`, created in DynamoDB Local so that local
 //! and deployed keys and indexes are the same.
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
@@ -12,6 +15,14 @@ use shared::store::Store;
 use crate::demo::seed_demo;
 use crate::stack::dynamodb_client;
 use crate::template::table_properties;
+
+/// Creating a table with its indexes takes DynamoDB Local seconds under load.
+fn table_creation_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+}
 
 fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
     value
@@ -73,6 +84,11 @@ pub async fn create_table(client: &Client, name: &str) {
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&properties["KeySchema"])))
         .set_local_secondary_indexes(indexes)
+        // On a busy machine DynamoDB Local can take longer than a function's
+        // timeout to create a table with its indexes, and a retry would then
+        // find the table the first attempt made.
+        .customize()
+        .config_override(aws_sdk_dynamodb::config::Builder::default().timeout_config(table_creation_timeouts()))
         .send()
         .await
         .unwrap_or_else(|error| panic!("cannot create table {name}: {error:?}"));
