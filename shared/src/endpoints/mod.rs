@@ -56,7 +56,9 @@ fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifie
 /// Counts a request by `subject` against `limit`: over it, a 429 that says
 /// which limit (`what`) refused it and when to retry; nothing else is done.
 async fn within_rate(app: &App, limit: RateLimit, subject: &str, what: String) -> Result<(), ApiError> {
-    match app.store.rate(limit, subject).await? {
+    // Boxed: nested in a handler's future, it took the compiler's layout
+    // queries past their depth limit.
+    match Box::pin(app.store.rate(limit, subject)).await? {
         Rated::Allowed => Ok(()),
         Rated::Limited { retry_after } => Err(ApiError::TooManyRequests { message: what, retry_after }),
     }
