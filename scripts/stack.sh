@@ -50,8 +50,17 @@ use_local_aws_env() {
   export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 }
 
+# A parameter's Default in template.yaml, e.g. `template_default SendRatePerMinute`.
+template_default() {
+  awk -v name="  $1:" '$0 == name { found = 1; next }
+    found && /^    Default:/ { print $2; exit }
+    found && /^  [^ ]/ { exit }' "$ROOT/template.yaml"
+}
+
 # Serves every route of the watch router on 127.0.0.1:$1, 4 instances per
 # function (WATCH_CONCURRENCY); further arguments go to `cargo lambda watch`.
+# The rate limits come from SEND_RATE_PER_MINUTE and REGISTRATIONS_PER_HOUR
+# when set, else from the template's defaults.
 start_watch() {
   local port=$1 log=$2
   shift 2
@@ -62,6 +71,8 @@ start_watch() {
     --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" \
     --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
+    --env-var "SEND_RATE_PER_MINUTE=${SEND_RATE_PER_MINUTE:-$(template_default SendRatePerMinute)}" \
+    --env-var "REGISTRATIONS_PER_HOUR=${REGISTRATIONS_PER_HOUR:-$(template_default RegistrationsPerHour)}" \
     --env-var "RUST_LOG=${RUST_LOG:-info}" \
     >"$log" 2>&1 &
   STACK_PIDS+=($!)

@@ -41,6 +41,10 @@ cargo build --workspace --all-targets
 # The table tool as the workspace build made it: `cargo run -p` would build
 # the SDK again with only that package's features.
 target/debug/local_table --seed-demo
+# The suites register hundreds of users from one address and send far
+# more than a user would: no rate limits on this stack (0 is off). The
+# rate-limit suite sets low ones on an App of its own.
+export SEND_RATE_PER_MINUTE=0 REGISTRATIONS_PER_HOUR=0
 api_port=$(free_port)
 start_watch "$api_port" "$STACK_LOGS/watch.log"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"

@@ -41,7 +41,13 @@ fuzz_target!(|data: &[u8]| {
     // The top bit of the selector sends a key made of the input's first bytes.
     let (key, body) =
         if selector & 0x80 != 0 && rest.len() > 8 { (Some(&rest[..8]), &rest[8..]) } else { (None, rest) };
-    let config = Config { table_name: "fuzz".into(), max_message_chars: 64, token_ttl_seconds: 60 };
+    let config = Config {
+        table_name: "fuzz".into(),
+        max_message_chars: 64,
+        token_ttl_seconds: 60,
+        send_rate_per_minute: 0,
+        registrations_per_hour: 0,
+    };
     let make = || request(content_type, key, body);
 
     refused_with_4xx(endpoints::register::parse(&make()));

@@ -18,32 +18,58 @@ use crate::store::{capacity, RequestScope, Store, StoreError, REQUEST_DEADLINE};
 
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4096;
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 60 * 60;
+/// The template's defaults too (`SendRatePerMinute`, `RegistrationsPerHour`).
+pub const DEFAULT_SEND_RATE_PER_MINUTE: u32 = 120;
+pub const DEFAULT_REGISTRATIONS_PER_HOUR: u32 = 20;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
     pub max_message_chars: usize,
     pub token_ttl_seconds: i64,
+    /// Sends per sender per minute; 0 is no limit.
+    pub send_rate_per_minute: u32,
+    /// Registrations per source address per hour; 0 is no limit.
+    pub registrations_per_hour: u32,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `MAX_MESSAGE_CHARS` and `TOKEN_TTL_SECONDS`.
+    /// Reads `TABLE_NAME`, `MAX_MESSAGE_CHARS`, `TOKEN_TTL_SECONDS`,
+    /// `SEND_RATE_PER_MINUTE` and `REGISTRATIONS_PER_HOUR`.
     pub fn from_env() -> Result<Self, Error> {
         let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         Ok(Self {
             table_name,
             max_message_chars: env_number("MAX_MESSAGE_CHARS", DEFAULT_MAX_MESSAGE_CHARS)?,
             token_ttl_seconds: env_number("TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_SECONDS)?,
+            send_rate_per_minute: env_limit("SEND_RATE_PER_MINUTE", DEFAULT_SEND_RATE_PER_MINUTE)?,
+            registrations_per_hour: env_limit("REGISTRATIONS_PER_HOUR", DEFAULT_REGISTRATIONS_PER_HOUR)?,
         })
     }
 }
 
 fn env_number<T: std::str::FromStr + PartialOrd + Default>(name: &str, default: T) -> Result<T, Error> {
+    env_parsed(name, default, |value| *value > T::default(), "a positive integer")
+}
+
+/// A rate limit: a whole number, 0 turning it off.
+fn env_limit(name: &str, default: u32) -> Result<u32, Error> {
+    env_parsed(name, default, |_| true, "a whole number (0 turns the limit off)")
+}
+
+/// The variable `name` parsed, `default` when unset; an unparsable value,
+/// or one `allowed` refuses, is an error that says what `name` must be.
+fn env_parsed<T: std::str::FromStr>(
+    name: &str,
+    default: T,
+    allowed: impl Fn(&T) -> bool,
+    must_be: &str,
+) -> Result<T, Error> {
     match std::env::var(name) {
         Err(_) => Ok(default),
         Ok(text) => match text.trim().parse::<T>() {
-            Ok(value) if value > T::default() => Ok(value),
-            _ => Err(format!("{name} must be a positive integer (got {text:?})").into()),
+            Ok(value) if allowed(&value) => Ok(value),
+            _ => Err(format!("{name} must be {must_be} (got {text:?})").into()),
         },
     }
 }

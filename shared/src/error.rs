@@ -23,6 +23,10 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("request body must be sent with Content-Type: application/json")]
     UnsupportedMediaType,
+    /// Over a rate limit: nothing was done, and the same request may
+    /// succeed after `retry_after` seconds.
+    #[error("{message}; retry after {retry_after} s")]
+    TooManyRequests { message: String, retry_after: u32 },
     /// The database failed or was too contended to finish; nothing was
     /// changed, so the client can safely retry.
     #[error("the service is temporarily unavailable and nothing was changed; retrying the request is safe")]
@@ -57,13 +61,18 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::OutcomeUnknown { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn retry_after(&self) -> Option<u32> {
-        matches!(self, Self::Unavailable(_) | Self::OutcomeUnknown { .. }).then_some(RETRY_AFTER_SECONDS)
+        match self {
+            Self::Unavailable(_) | Self::OutcomeUnknown { .. } => Some(RETRY_AFTER_SECONDS),
+            Self::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     /// This failure, for a request that may already have changed something:

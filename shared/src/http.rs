@@ -183,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_are_json_with_retry_after_on_503() {
+    fn errors_are_json_with_retry_after_on_429_and_503() {
         let response = error_response(&ApiError::bad_request("login is missing"));
         assert_eq!(response.status(), 400);
         let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -192,5 +192,10 @@ mod tests {
         let unavailable = error_response(&ApiError::Unavailable(crate::store::StoreError::Contention));
         assert_eq!(unavailable.status(), 503);
         assert_eq!(unavailable.headers()[RETRY_AFTER], "1");
+        let limited = error_response(&ApiError::TooManyRequests { message: "too many sends".into(), retry_after: 42 });
+        assert_eq!(limited.status(), 429);
+        assert_eq!(limited.headers()[RETRY_AFTER], "42");
+        let body: serde_json::Value = serde_json::from_slice(limited.body().as_ref()).unwrap();
+        assert_eq!(body, serde_json::json!({"error": "too many sends; retry after 42 s"}));
     }
 }

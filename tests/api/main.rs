@@ -15,4 +15,5 @@ mod invoke;
 mod limits;
 mod logs;
 mod openapi;
+mod rate_limits;
 mod routes;

@@ -15,9 +15,11 @@ pub mod send_message;
 use lambda_http::Request;
 use serde::Deserialize;
 
+use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_body;
 use crate::model::Identifier;
+use crate::store::{RateLimit, Rated};
 
 /// The body of endpoints that take none: absent, or `{}`.
 #[derive(Debug, Deserialize)]
@@ -66,4 +68,15 @@ fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifie
         return Ok(());
     }
     Err(ApiError::Forbidden(format!("you ({caller}) may only delete messages you sent or received")))
+}
+
+/// Counts a request by `subject` against `limit`: over it, a 429 that says
+/// which limit (`what`) refused it and when to retry; nothing else is done.
+async fn within_rate(app: &App, limit: RateLimit, subject: &str, what: String) -> Result<(), ApiError> {
+    // Boxed: nested in a handler's future, it took the compiler's layout
+    // queries past their depth limit.
+    match Box::pin(app.store.rate(limit, subject)).await? {
+        Rated::Allowed => Ok(()),
+        Rated::Limited { retry_after } => Err(ApiError::TooManyRequests { message: what, retry_after }),
+    }
 }

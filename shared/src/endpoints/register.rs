@@ -1,16 +1,19 @@
-//! `POST /register`: creates a user and returns their first token.
+//! `POST /register`: creates a user and returns their first token. Each
+//! attempt counts against its source address's rate limit; over it, a 429.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::within_rate;
 use crate::app::App;
 use crate::auth::{hash_password, issue_token, validate_password};
 use crate::error::ApiError;
 use crate::http::{json_body, json_response};
 use crate::model::Identifier;
-use crate::store::UserRecord;
+use crate::store::{RateLimit, UserRecord};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +47,8 @@ pub const IF_OUTCOME_UNKNOWN: &str = "the user may have been created. To retry s
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let RegisterInput { login, password } = parse(&request)?;
+    // Before the password's hash, which is the costly part.
+    rate(app, &request).await?;
     let password_hash = password.as_deref().map(hash_password).transpose()?;
     let issued = issue_token(&login, app.config.token_ttl_seconds);
     let user = UserRecord { login: login.clone(), password_hash };
@@ -54,4 +59,24 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         StatusCode::CREATED,
         &json!({"OK": format!("created user with login {login}"), "login": login, "token": issued.token}),
     ))
+}
+
+/// The address API Gateway saw the request come from (`sourceIp`). A
+/// request from elsewhere (a handler called in-process) has none.
+fn source_address(request: &Request) -> Option<&str> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
+        _ => None,
+    }
+}
+
+/// Counts this attempt against its source address's limit (per hour); a
+/// request without an address is not counted.
+async fn rate(app: &App, request: &Request) -> Result<(), ApiError> {
+    let Some(address) = source_address(request) else {
+        return Ok(());
+    };
+    let per_hour = app.config.registrations_per_hour;
+    let what = format!("{per_hour} registrations an hour from one address is the limit, and no user was created");
+    within_rate(app, RateLimit::registrations_per_hour(per_hour), address, what).await
 }

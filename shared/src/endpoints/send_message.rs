@@ -1,6 +1,9 @@
 //! `POST /send_message`: stores a message from the caller to a registered
 //! recipient; with an `Idempotency-Key`, a repeated request is answered
-//! with the first response and stores nothing.
+//! with the first response and stores nothing. Each new send counts
+//! against the sender's rate limit (a replay does not); over it, a 429.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -8,12 +11,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::idempotency::{self, Idempotent};
+use super::within_rate;
 use crate::app::{App, Config};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
 use crate::model::{validate_message_text, Identifier, Timestamp};
-use crate::store::{IdempotencyClaim, Recorded, SendOutcome, StoreError};
+use crate::store::{IdempotencyClaim, RateLimit, Recorded, SendOutcome, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,7 +63,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         idempotency_key,
         json!({"recipient": recipient, "message": message}),
     );
-    let sending = Sending { app, sender: &caller.login, recipient: &recipient, message: &message };
+    let sending =
+        Sending { app, sender: &caller.login, recipient: &recipient, message: &message, rated: AtomicBool::new(false) };
     let timestamp = idempotency::once(claim.as_ref(), sending).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp})))
 }
@@ -70,6 +75,22 @@ struct Sending<'a> {
     sender: &'a Identifier,
     recipient: &'a Identifier,
     message: &'a str,
+    /// Whether this request was counted against the sender's rate limit:
+    /// once, even if a twin request's record sends it round again.
+    rated: AtomicBool,
+}
+
+impl Sending<'_> {
+    /// Counts this send against the sender's limit (per minute), which a
+    /// full window refuses with a 429 before anything is stored.
+    async fn rate(&self) -> Result<(), ApiError> {
+        if self.rated.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let per_minute = self.app.config.send_rate_per_minute;
+        let what = format!("{per_minute} sends a minute is this sender's limit, and nothing was sent");
+        within_rate(self.app, RateLimit::sends_per_minute(per_minute), self.sender.as_str(), what).await
+    }
 }
 
 impl Idempotent for Sending<'_> {
@@ -80,6 +101,9 @@ impl Idempotent for Sending<'_> {
     }
 
     async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<Timestamp>, ApiError> {
+        // Only a send about to be stored counts: not a replay, which
+        // `earlier` answered.
+        self.rate().await?;
         match self.app.store.send_message(self.sender, self.recipient, self.message, claim).await? {
             SendOutcome::Sent(timestamp) => Ok(Some(timestamp)),
             SendOutcome::RecipientUnknown => {

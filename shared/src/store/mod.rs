@@ -9,6 +9,7 @@
 //! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied) |
 //! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs` and `deleting.rs`) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
+//! | rate-limit counter | `RATE#<kind>#<subject>` (`send#<login>`, `register#<source address>`) | `<window start, unix seconds>` | `count`, `ttl` | `rate_limits.rs` |
 //!
 //! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
 //! (`<sender>#<timestamp>`), so one sender's messages to one recipient are
@@ -37,6 +38,7 @@ mod idempotency;
 mod merge;
 mod pairs;
 mod positions;
+mod rate_limits;
 mod sending;
 mod transaction;
 mod users;
@@ -53,6 +55,7 @@ pub use fetch_new::{FetchNewOutcome, FetchedBatch};
 pub use history::MailboxRange;
 pub use idempotency::{IdempotencyClaim, Recorded};
 pub use pairs::Pair;
+pub use rate_limits::{RateLimit, Rated};
 pub use sending::SendOutcome;
 pub use transaction::{RequestScope, REQUEST_DEADLINE};
 pub use users::{TokenRecord, UserRecord};

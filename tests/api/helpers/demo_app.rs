@@ -10,7 +10,7 @@ use messenger_tools::stack::app_at;
 use messenger_tools::table::prepare_table;
 use serde_json::Value;
 use shared::store::capacity::measure;
-use shared::App;
+use shared::{App, Config};
 
 use super::turn::Turn;
 
@@ -51,6 +51,12 @@ impl DemoApp {
         Self::start(Turn::whole().await, label, Some(endpoint)).await
     }
 
+    /// This App with its configuration changed (rate limits, say).
+    pub fn with_config(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.app.config);
+        self
+    }
+
     async fn start(turn: Turn, label: &str, endpoint: Option<&str>) -> Self {
         let table = format!("{label}-{:08x}", rand::random::<u32>());
         prepare_table(&table, true).await;
@@ -65,6 +71,7 @@ pub struct Answer {
     pub body: Value,
     pub bytes: usize,
     pub read_units: f64,
+    pub write_units: f64,
 }
 
 /// Calls `function` with `token` (unless empty) as the bearer and `body`
@@ -85,7 +92,14 @@ pub async fn handle(app: &App, request: Request) -> Answer {
     }
     let bytes = response.body().as_ref().len();
     let body = serde_json::from_slice(response.body().as_ref()).expect("JSON reply");
-    Answer { status, headers: response.headers().clone(), body, bytes, read_units: consumed.read }
+    Answer {
+        status,
+        headers: response.headers().clone(),
+        body,
+        bytes,
+        read_units: consumed.read,
+        write_units: consumed.write,
+    }
 }
 
 /// `request` with an Idempotency-Key.
