@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
-use super::pairs::{Pair, PendingBound};
+use super::pairs::Pair;
 use super::sending::message_key;
 use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
 use super::{s, Store, StoreError, MAX_TRANSACTION_ITEMS};
@@ -81,8 +81,7 @@ impl Store {
                 Transaction::Committed => {
                     outcome.deleted.extend_from_slice(part);
                     if round.none_left {
-                        self.tidy_pending(recipient, vec![(sender.clone(), PendingBound::Drained { sent: pair.sent })])
-                            .await;
+                        self.tidy_pending(recipient, vec![(sender.clone(), pair.sent)]).await;
                     }
                     if part.len() == found.len() {
                         return Ok(outcome);

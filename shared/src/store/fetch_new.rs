@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use super::capacity::Counted;
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
-use super::pairs::PendingBound;
 use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
 use super::{failed_condition, s, user_pk, Item, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Message, Timestamp};
@@ -61,11 +60,11 @@ impl FetchReplay {
 
 /// What a fetch may return: the pending senders that can hold one of its
 /// messages, with those read; whether other senders wait beyond them; and
-/// the bounds to tidy of senders met in the index with nothing new left.
+/// the senders met in the index with nothing new left, with their `sent`.
 struct Candidates {
     streams: Vec<Stream>,
     more_senders: bool,
-    drained: Vec<(Identifier, PendingBound)>,
+    drained: Vec<(Identifier, u64)>,
 }
 
 /// The pending pairs of a mailbox from the `by_pending` index, oldest
@@ -151,7 +150,8 @@ impl Store {
                 }
                 back_off(losses).await;
             }
-            let Some(Candidates { streams, more_senders, drained }) = self.oldest_new(recipient, sender, limit).await?
+            let Some(Candidates { streams, more_senders, mut drained }) =
+                self.oldest_new(recipient, sender, limit).await?
             else {
                 losses += 1;
                 continue;
@@ -164,12 +164,13 @@ impl Store {
             let more = more_after(&streams, &taken, more_senders);
 
             let mut items = Vec::with_capacity(taken.len() + 1);
-            let mut bounds = drained;
             for stream in &streams {
                 if let Some(&count) = taken.get(&stream.pair.sender) {
                     let through = stream.read[count - 1].timestamp;
                     items.push(stream.pair.settle(self, recipient, count, Some(through))?);
-                    bounds.push((stream.pair.sender.clone(), stream.bound_after(count)));
+                    if stream.drained_by(count) {
+                        drained.push((stream.pair.sender.clone(), stream.pair.sent));
+                    }
                 }
             }
             let fetched = FetchedBatch { messages: batch, more };
@@ -189,7 +190,7 @@ impl Store {
                     }
                 }
             }
-            self.tidy_pending(recipient, bounds).await;
+            self.tidy_pending(recipient, drained).await;
             return Ok(FetchNewOutcome::Fetched(fetched));
         }
     }
@@ -255,7 +256,7 @@ impl Store {
             for pair in self.pairs_of(recipient, &admitted).await? {
                 if pair.new_messages == 0 {
                     // Fetched or deleted, its bound not tidied yet.
-                    drained.push((pair.sender.clone(), PendingBound::Drained { sent: pair.sent }));
+                    drained.push((pair.sender.clone(), pair.sent));
                 }
                 streams.push(Stream { pair, read: Vec::new() });
             }

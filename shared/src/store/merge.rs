@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::pairs::{Pair, PendingBound};
+use super::pairs::Pair;
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
@@ -17,15 +17,10 @@ pub(super) struct Stream {
 }
 
 impl Stream {
-    /// The pair's `pending_since` once its first `count` read messages are
-    /// fetched: out of the index if they were its last new ones, else the
-    /// next new message, when it was read, or just after the last fetched.
-    pub(super) fn bound_after(&self, count: usize) -> PendingBound {
-        if self.pair.new_messages == count as u64 {
-            return PendingBound::Drained { sent: self.pair.sent };
-        }
-        let since = self.read.get(count).map_or_else(|| self.read[count - 1].timestamp.next(), |m| m.timestamp);
-        PendingBound::Raised(since)
+    /// Whether fetching the first `count` messages read settles the pair's
+    /// last new one.
+    pub(super) fn drained_by(&self, count: usize) -> bool {
+        self.pair.new_messages == count as u64
     }
 
     pub(super) fn state(&self) -> StreamState {
@@ -226,17 +221,13 @@ mod tests {
     }
 
     #[test]
-    fn a_fetched_stream_leaves_the_index_or_raises_its_bound() {
+    fn a_stream_is_drained_when_its_last_new_message_is_fetched() {
         let read = vec![message("aaa", 1, 1), message("aaa", 3, 1)];
-        // (case, new messages, fetched of the read, expected bound)
-        let cases = [
-            ("all new fetched", 2, 2, PendingBound::Drained { sent: 5 }),
-            ("the next was read", 2, 1, PendingBound::Raised(at(3))),
-            ("more beyond the read", 5, 2, PendingBound::Raised(at(3).next())),
-        ];
+        // (case, new messages, fetched of the read, drained)
+        let cases = [("all new fetched", 2, 2, true), ("the next was read", 2, 1, false), ("more beyond", 5, 2, false)];
         for (case, new_messages, count, expected) in cases {
             let stream = Stream { read: read.clone(), ..stream("aaa", new_messages) };
-            assert_eq!(stream.bound_after(count), expected, "{case}");
+            assert_eq!(stream.drained_by(count), expected, "{case}");
         }
     }
 

@@ -127,17 +127,6 @@ impl Pair {
     }
 }
 
-/// What a pair's `pending_since` can become once some of its new messages
-/// were settled.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) enum PendingBound {
-    /// None are left: out of the index, unless `sent` changed since (a send
-    /// came, whose message is new).
-    Drained { sent: u64 },
-    /// No new message is older than this.
-    Raised(Timestamp),
-}
-
 /// Pairs from their items, send and read sides in any order. A pair has a
 /// read side only once it was fetched or deleted from.
 fn join(items: Vec<Item>) -> Result<Vec<Pair>, StoreError> {
@@ -211,30 +200,30 @@ impl Store {
         Ok(items)
     }
 
-    /// Sets the `pending_since` of pairs whose new messages were settled.
+    /// Takes pairs whose last new messages were settled out of the pending
+    /// index: `drained` holds each sender and the `sent` count it was read
+    /// with, so a pair that a send has added to since keeps its place.
     /// Outside any transaction and best effort: a send's transaction in
     /// flight on the pair refuses it (and wins, so sends never fail for a
-    /// fetch), and a bound left lower than it could be is still true, so a
-    /// failure is only logged; the next fetch that meets the pair tries
-    /// again.
-    pub(super) async fn tidy_pending(&self, recipient: &Identifier, bounds: Vec<(Identifier, PendingBound)>) {
-        let updates = bounds.into_iter().map(|(sender, bound)| {
-            let update = self.client.update_item().table_name(&self.table).set_key(Some(pair_key(recipient, &sender)));
-            let update = match bound {
-                PendingBound::Drained { sent } => update
-                    .update_expression("REMOVE pending_since")
-                    .condition_expression("sent = :sent")
-                    .expression_attribute_values(":sent", n(sent)),
-                PendingBound::Raised(since) => update
-                    .update_expression("SET pending_since = :since")
-                    .condition_expression("pending_since < :since")
-                    .expression_attribute_values(":since", s(since.to_string())),
-            };
+    /// fetch), and a pair left in the index only costs the next fetch that
+    /// meets it a read, and that fetch tries again. A pair whose new messages
+    /// were only partly fetched keeps its bound: lower than it could be, it
+    /// is still true, and raising it would cost a write per sender per fetch.
+    pub(super) async fn tidy_pending(&self, recipient: &Identifier, drained: Vec<(Identifier, u64)>) {
+        let updates = drained.into_iter().map(|(sender, sent)| {
+            let update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(pair_key(recipient, &sender)))
+                .update_expression("REMOVE pending_since")
+                .condition_expression("sent = :sent")
+                .expression_attribute_values(":sent", n(sent));
             async move {
                 let Err(error) = update.counted().await else { return };
                 let StoreError::Dynamo(error) = &error else { return };
                 if !matches!(**error, aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)) {
-                    tracing::info!(%error, "pending bound left as it was");
+                    tracing::info!(%error, "pair left in the pending index");
                 }
             }
         });
