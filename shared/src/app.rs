@@ -150,16 +150,18 @@ where
     .await
 }
 
-/// Runs a handler to its response, within [`REQUEST_DEADLINE`]. The store
+/// Runs a handler to its response, within [`REQUEST_DEADLINE`] (later when
+/// the handler postpones it for a wait that writes nothing). The store
 /// starts no write that could outlast the deadline, so the cut-off here
 /// only ever stops reads and waits. A failure after a change may have been
 /// written tells the client that the outcome is unknown and how `endpoint`
 /// is retried safely, instead of claiming that nothing was written.
 pub async fn answer(endpoint: &str, handled: impl Future<Output = Result<Response<Body>, ApiError>>) -> Response<Body> {
     let scope = RequestScope::new(Instant::now() + REQUEST_DEADLINE);
-    let outcome = tokio::time::timeout(REQUEST_DEADLINE, scope.run(handled))
-        .await
-        .unwrap_or(Err(ApiError::Unavailable(StoreError::Timeout)));
+    let outcome = tokio::select! {
+        outcome = scope.run(handled) => outcome,
+        () = scope.expired() => Err(ApiError::Unavailable(StoreError::Timeout)),
+    };
     let outcome = match outcome {
         Err(error) if scope.may_have_changed() => Err(error.outcome_unknown(if_outcome_unknown(endpoint))),
         other => other,

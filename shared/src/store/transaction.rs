@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::timeout::TimeoutConfig;
@@ -25,8 +25,9 @@ pub(super) const MAX_ATTEMPTS: u32 = 12;
 /// system; 64 concurrent sends on one pair all succeed.
 pub(super) const MAX_RACES_LOST: u32 = 64;
 
-/// How long a request may take in all: inside the function's 10 s timeout
-/// (template.yaml), so a stalled database gets a 503 rather than a killed
+/// How long a request may take in all (plus a fetch_new_messages `wait`,
+/// which moves it): inside the function's 10 s timeout (template.yaml; 29 s
+/// for fetch_new_messages), so a stalled database gets a 503 rather than a killed
 /// function. Also the deadline of store calls made outside a request (the
 /// local tools), counted from the call.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
@@ -64,7 +65,7 @@ impl Store {
         let scope = RequestScope::current();
         let mut sends = 0;
         loop {
-            let Some(window) = send_window(scope.deadline.saturating_duration_since(Instant::now())) else {
+            let Some(window) = send_window(scope.deadline().saturating_duration_since(Instant::now())) else {
                 return Err(StoreError::Timeout);
             };
             let sent = self
@@ -92,7 +93,7 @@ impl Store {
             if !outcome_unknown(&error) {
                 return Err(error.into());
             }
-            let deadline_near = send_window(scope.deadline.saturating_duration_since(Instant::now())).is_none();
+            let deadline_near = send_window(scope.deadline().saturating_duration_since(Instant::now())).is_none();
             if deadline_near {
                 scope.note_change();
                 tracing::warn!(sends, error = %DisplayErrorContext(&error), "transaction outcome still unknown at the deadline");
@@ -126,13 +127,13 @@ tokio::task_local! {
 /// stayed unknown), which decides what a failure may tell the client.
 #[derive(Clone, Debug)]
 pub struct RequestScope {
-    deadline: Instant,
+    deadline: Arc<Mutex<Instant>>,
     changed: Arc<AtomicBool>,
 }
 
 impl RequestScope {
     pub fn new(deadline: Instant) -> Self {
-        Self { deadline, changed: Arc::default() }
+        Self { deadline: Arc::new(Mutex::new(deadline)), changed: Arc::default() }
     }
 
     /// The scope of the running request, or a fresh one outside a request.
@@ -143,6 +144,30 @@ impl RequestScope {
     /// Runs `work` with its store calls in this scope.
     pub async fn run<F: Future>(&self, work: F) -> F::Output {
         REQUEST.scope(self.clone(), work).await
+    }
+
+    pub fn deadline(&self) -> Instant {
+        *self.deadline.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Moves the running request's deadline `by` later, for a wait that
+    /// writes nothing (fetch_new_messages' `wait`): what follows the wait
+    /// keeps its full time. Outside a request it does nothing.
+    pub fn postpone_current(by: Duration) {
+        let _ = REQUEST.try_with(|scope| {
+            *scope.deadline.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += by;
+        });
+    }
+
+    /// Ends when the deadline has passed, following any postponement.
+    pub async fn expired(&self) {
+        loop {
+            let deadline = self.deadline();
+            if deadline <= Instant::now() {
+                return;
+            }
+            tokio::time::sleep_until(deadline.into()).await;
+        }
     }
 
     pub fn may_have_changed(&self) -> bool {
