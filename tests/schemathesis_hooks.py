@@ -26,3 +26,16 @@ def filter_case(context, case):
     # HTTP clients send header text as Latin-1: anything past ASCII would
     # reach the emulator as bytes that are not UTF-8.
     return all(str(value).isascii() for value in (case.headers or {}).values())
+
+
+@schemathesis.hook
+def map_case(context, case):
+    # A valid `wait` of 2 to 20 seconds becomes 1: it would hold the run for
+    # seconds at a time and checks nothing that 1 does not (an invalid one
+    # stays as it is, to be refused).
+    body = case.body
+    if isinstance(body, dict):
+        wait = body.get("wait")
+        if isinstance(wait, int) and not isinstance(wait, bool) and 1 < wait <= 20:
+            body["wait"] = 1
+    return case

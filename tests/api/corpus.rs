@@ -117,6 +117,9 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
         cases.push(json_case("PUT", "/fetch_new_messages", json!({"limit": limit})));
         cases.push(json_case("PUT", "/fetch_messages", json!({"limit": limit})));
     }
+    for wait in [json!(-1), json!(21), json!(1.5), json!("5"), json!(true), json!(1e9)] {
+        cases.push(json_case("PUT", "/fetch_new_messages", json!({"wait": wait})));
+    }
     for (start, stop) in [(0, 1001), (-1001, 0), (-2000, -500), (5, 2000)] {
         let stop = if stop == 0 { json!(null) } else { json!(stop) };
         cases.push(json_case("PUT", "/fetch_messages", json!({"start": start, "stop": stop})));

@@ -14,6 +14,7 @@ mod hot_mailbox;
 mod invoke;
 mod limits;
 mod logs;
+mod long_poll;
 mod openapi;
 mod rate_limits;
 mod routes;

@@ -1,6 +1,11 @@
 //! `PUT /fetch_new_messages`: the caller's messages that no earlier call
 //! returned, oldest first, each returned once. With an `Idempotency-Key`,
 //! a retry gets the same batch again, so a lost response loses nothing.
+//! With `wait`, a request that finds nothing new waits for a message (see
+//! `long_poll.rs`); a wait that ends empty records nothing under its key
+//! (an empty answer lost loses nothing), so a retry with the key waits again.
+
+use std::time::Duration;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -8,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::idempotency::{self, Idempotent};
+use super::long_poll;
 use super::MailboxNamed;
 use crate::app::App;
 use crate::auth::authenticate;
@@ -22,6 +28,7 @@ struct FetchNewRequest {
     recipient: Option<String>,
     sender: Option<String>,
     limit: Option<i64>,
+    wait: Option<i64>,
 }
 
 /// A fetch_new_messages request whose shape and values are checked.
@@ -29,6 +36,7 @@ struct FetchNewRequest {
 pub struct FetchNewInput {
     pub mailbox: MailboxNamed,
     pub limit: usize,
+    pub wait: Duration,
     pub idempotency_key: Option<String>,
 }
 
@@ -39,7 +47,8 @@ pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
     let body: FetchNewRequest = json_body(request)?;
     let mailbox = MailboxNamed::parse(body.recipient.as_deref(), body.sender.as_deref())?;
     let limit = page_limit(body.limit)?;
-    Ok(FetchNewInput { mailbox, limit, idempotency_key })
+    let wait = long_poll::wait_seconds(body.wait)?;
+    Ok(FetchNewInput { mailbox, limit, wait, idempotency_key })
 }
 
 pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its messages would no longer be new. \
@@ -48,7 +57,7 @@ pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its mes
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let FetchNewInput { mailbox: MailboxNamed { recipient, sender }, limit, idempotency_key } = parse(&request)?;
+    let FetchNewInput { mailbox: MailboxNamed { recipient, sender }, limit, wait, idempotency_key } = parse(&request)?;
     if recipient.is_some_and(|recipient| recipient != caller.login) {
         return Err(ApiError::Forbidden(format!(
             "only the recipient fetches new messages: you are logged in as {}",
@@ -56,13 +65,15 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         )));
     }
 
+    // `wait` is not part of the request a key names: it changes when the
+    // batch comes, not which one.
     let claim = idempotency::claim(
         "fetch_new_messages",
         &caller.login,
         idempotency_key,
         json!({"sender": sender, "limit": limit}),
     );
-    let fetching = Fetching { app, recipient: &caller.login, sender: sender.as_ref(), limit };
+    let fetching = Fetching { app, recipient: &caller.login, sender: sender.as_ref(), limit, wait };
     let batch = idempotency::once(claim.as_ref(), fetching).await?;
     Ok(json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more})))
 }
@@ -73,6 +84,7 @@ struct Fetching<'a> {
     recipient: &'a Identifier,
     sender: Option<&'a Identifier>,
     limit: usize,
+    wait: Duration,
 }
 
 impl Idempotent for Fetching<'_> {
@@ -83,6 +95,12 @@ impl Idempotent for Fetching<'_> {
     }
 
     async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<FetchedBatch>, ApiError> {
+        if !self.wait.is_zero() {
+            let check = || self.app.store.may_have_new(self.recipient, self.sender);
+            if !long_poll::until(self.wait, check).await? {
+                return Ok(Some(FetchedBatch { messages: Vec::new(), more: false }));
+            }
+        }
         match self.app.store.fetch_new(self.recipient, self.sender, self.limit, claim).await? {
             FetchNewOutcome::Fetched(batch) => Ok(Some(batch)),
             FetchNewOutcome::IdempotencyKeyUsed => Ok(None),

@@ -9,6 +9,7 @@ pub mod fetch_new_messages;
 mod idempotency;
 pub mod login;
 pub mod logout;
+mod long_poll;
 pub mod register;
 pub mod send_message;
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::capacity::Counted;
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
+use super::pairs::pair_key;
 use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
 use super::{failed_condition, s, user_pk, Item, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Message, Timestamp};
@@ -124,6 +125,27 @@ impl Store {
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(user_pk(recipient.as_str())))
             .consistent_read(true)
+    }
+
+    /// Whether anything may be new in a mailbox (from `sender`, if named):
+    /// one strongly consistent read of one small item or index entry, a
+    /// read unit, so a long-poll can ask it every second. A pair whose
+    /// bound a fetch or delete has not tidied yet counts too; the fetch
+    /// that follows tidies it.
+    pub async fn may_have_new(&self, recipient: &Identifier, sender: Option<&Identifier>) -> Result<bool, StoreError> {
+        let Some(sender) = sender else {
+            return Ok(!self.pending_senders(recipient).limit(1).counted().await?.items().is_empty());
+        };
+        let send_side = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(pair_key(recipient, sender)))
+            .projection_expression("pending_since")
+            .consistent_read(true)
+            .counted()
+            .await?;
+        Ok(send_side.item().is_some_and(|item| item.contains_key("pending_since")))
     }
 
     /// Returns, oldest first, up to `limit` messages that no earlier fetch
