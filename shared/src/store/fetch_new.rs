@@ -1,31 +1,25 @@
 //! fetch_new_messages: the oldest new messages of a mailbox, and the
 //! cursor moves that make them fetched, in one transaction of the pairs'
-//! read sides (`pairs.rs`), which no send writes. Reads the `by_pending`
-//! index, and keeps a fetch's idempotency record (the batch to replay).
+//! read sides (`pairs.rs`), which no send writes; keeps a fetch's
+//! idempotency record (the batch to replay).
 //!
 //! Senders are picked from the `by_pending` index (pair keys ordered by
 //! `pending_since`, a lower bound of each pair's oldest new message), so a
 //! fetch reads pairs and messages of the senders that can be in its batch,
 //! not of every sender waiting: 120 senders with one message each cost a
 //! `limit: 1` fetch one index entry beyond the one it returns. The merge's
-//! decisions are in `merge.rs`.
+//! decisions are in `merge.rs`, the index reader in `pending.rs`.
 
-use std::collections::VecDeque;
-
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 
-use super::capacity::Counted;
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
-use super::pairs::pair_key;
+use super::pending::PendingSenders;
 use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
-use super::{failed_condition, s, user_pk, Item, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use super::{failed_condition, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
-
-const PENDING_INDEX: &str = "by_pending";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FetchedBatch {
@@ -68,86 +62,7 @@ struct Candidates {
     drained: Vec<(Identifier, u64)>,
 }
 
-/// The pending pairs of a mailbox from the `by_pending` index, oldest
-/// bound first, read a page at a time as the merge asks for more.
-struct PendingSenders<'a> {
-    store: &'a Store,
-    recipient: &'a Identifier,
-    page: usize,
-    buffered: VecDeque<(Identifier, Timestamp)>,
-    start: Option<Item>,
-    exhausted: bool,
-}
-
-impl<'a> PendingSenders<'a> {
-    fn new(store: &'a Store, recipient: &'a Identifier, page: usize) -> Self {
-        Self { store, recipient, page, buffered: VecDeque::new(), start: None, exhausted: false }
-    }
-
-    async fn peek(&mut self) -> Result<Option<&(Identifier, Timestamp)>, StoreError> {
-        while self.buffered.is_empty() && !self.exhausted {
-            let page = self
-                .store
-                .pending_senders(self.recipient)
-                .limit(i32::try_from(self.page).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(self.start.take())
-                .counted()
-                .await?;
-            for entry in page.items() {
-                let text = |name: &str| entry.get(name).and_then(|value| value.as_s().ok());
-                let sender = text("sk").and_then(|sk| sk.strip_prefix("PAIR#"));
-                let since = text("pending_since").and_then(|since| Timestamp::from_stored(since));
-                let sender = sender.and_then(|sender| Identifier::parse("sender", sender).ok());
-                let (Some(sender), Some(since)) = (sender, since) else {
-                    return Err(StoreError::Corrupt("pending index entry without sender or time".into()));
-                };
-                self.buffered.push_back((sender, since));
-            }
-            self.start = page.last_evaluated_key;
-            self.exhausted = self.start.is_none();
-        }
-        Ok(self.buffered.front())
-    }
-
-    fn advance(&mut self) -> Option<(Identifier, Timestamp)> {
-        self.buffered.pop_front()
-    }
-}
-
 impl Store {
-    /// The query of a mailbox's pending pairs, oldest bound first (public
-    /// for the bench's bare calls).
-    pub fn pending_senders(&self, recipient: &Identifier) -> QueryFluentBuilder {
-        self.client
-            .query()
-            .table_name(&self.table)
-            .index_name(PENDING_INDEX)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(user_pk(recipient.as_str())))
-            .consistent_read(true)
-    }
-
-    /// Whether anything may be new in a mailbox (from `sender`, if named):
-    /// one strongly consistent read of one small item or index entry, a
-    /// read unit, so a long-poll can ask it every second. A pair whose
-    /// bound a fetch or delete has not tidied yet counts too; the fetch
-    /// that follows tidies it.
-    pub async fn may_have_new(&self, recipient: &Identifier, sender: Option<&Identifier>) -> Result<bool, StoreError> {
-        let Some(sender) = sender else {
-            return Ok(!self.pending_senders(recipient).limit(1).counted().await?.items().is_empty());
-        };
-        let send_side = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(pair_key(recipient, sender)))
-            .projection_expression("pending_since")
-            .consistent_read(true)
-            .counted()
-            .await?;
-        Ok(send_side.item().is_some_and(|item| item.contains_key("pending_since")))
-    }
-
     /// Returns, oldest first, up to `limit` messages that no earlier fetch
     /// returned, and moves the cursors past them in one transaction that
     /// conditions on every touched pair's `rev`. A racing fetch or delete

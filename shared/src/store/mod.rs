@@ -18,7 +18,7 @@
 //! local indexes hold small entries: `by_time` (a message's keys and
 //! sender, by `timestamp`; `positions.rs`) for skipping and counting slice
 //! positions, and `by_pending` (send-side pair keys by `pending_since`,
-//! present while a pair has new messages; `fetch_new.rs`) for choosing
+//! present while a pair has new messages; `pending.rs`) for choosing
 //! which senders a fetch reads.
 //!
 //! No two senders to one recipient write a common item, and no fetch
@@ -37,6 +37,7 @@ mod history;
 mod idempotency;
 mod merge;
 mod pairs;
+mod pending;
 mod positions;
 mod rate_limits;
 mod sending;

@@ -1,0 +1,96 @@
+//! The `by_pending` index (send-side pair keys by `pending_since`, present
+//! while a pair has new messages; `pairs.rs` keeps it): which senders a
+//! fetch reads, and whether a long-poll has anything to wait for. Owns no
+//! items.
+
+use std::collections::VecDeque;
+
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+
+use super::capacity::Counted;
+use super::pairs::pair_key;
+use super::{s, user_pk, Item, Store, StoreError};
+use crate::model::{Identifier, Timestamp};
+
+const PENDING_INDEX: &str = "by_pending";
+
+/// The pending pairs of a mailbox from the `by_pending` index, oldest
+/// bound first, read a page at a time as the merge asks for more.
+pub(super) struct PendingSenders<'a> {
+    store: &'a Store,
+    recipient: &'a Identifier,
+    page: usize,
+    buffered: VecDeque<(Identifier, Timestamp)>,
+    start: Option<Item>,
+    pub(super) exhausted: bool,
+}
+
+impl<'a> PendingSenders<'a> {
+    pub(super) fn new(store: &'a Store, recipient: &'a Identifier, page: usize) -> Self {
+        Self { store, recipient, page, buffered: VecDeque::new(), start: None, exhausted: false }
+    }
+
+    pub(super) async fn peek(&mut self) -> Result<Option<&(Identifier, Timestamp)>, StoreError> {
+        while self.buffered.is_empty() && !self.exhausted {
+            let page = self
+                .store
+                .pending_senders(self.recipient)
+                .limit(i32::try_from(self.page).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(self.start.take())
+                .counted()
+                .await?;
+            for entry in page.items() {
+                let text = |name: &str| entry.get(name).and_then(|value| value.as_s().ok());
+                let sender = text("sk").and_then(|sk| sk.strip_prefix("PAIR#"));
+                let since = text("pending_since").and_then(|since| Timestamp::from_stored(since));
+                let sender = sender.and_then(|sender| Identifier::parse("sender", sender).ok());
+                let (Some(sender), Some(since)) = (sender, since) else {
+                    return Err(StoreError::Corrupt("pending index entry without sender or time".into()));
+                };
+                self.buffered.push_back((sender, since));
+            }
+            self.start = page.last_evaluated_key;
+            self.exhausted = self.start.is_none();
+        }
+        Ok(self.buffered.front())
+    }
+
+    pub(super) fn advance(&mut self) -> Option<(Identifier, Timestamp)> {
+        self.buffered.pop_front()
+    }
+}
+
+impl Store {
+    /// The query of a mailbox's pending pairs, oldest bound first (public
+    /// for the bench's bare calls).
+    pub fn pending_senders(&self, recipient: &Identifier) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(PENDING_INDEX)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(user_pk(recipient.as_str())))
+            .consistent_read(true)
+    }
+
+    /// Whether anything may be new in a mailbox (from `sender`, if named):
+    /// one strongly consistent read of one small item or index entry, a
+    /// read unit, so a long-poll can ask it every second. A pair whose
+    /// bound a fetch or delete has not tidied yet counts too; the fetch
+    /// that follows tidies it.
+    pub async fn may_have_new(&self, recipient: &Identifier, sender: Option<&Identifier>) -> Result<bool, StoreError> {
+        let Some(sender) = sender else {
+            return Ok(!self.pending_senders(recipient).limit(1).counted().await?.items().is_empty());
+        };
+        let send_side = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(pair_key(recipient, sender)))
+            .projection_expression("pending_since")
+            .consistent_read(true)
+            .counted()
+            .await?;
+        Ok(send_side.item().is_some_and(|item| item.contains_key("pending_since")))
+    }
+}
