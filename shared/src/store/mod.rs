@@ -99,6 +99,13 @@ impl From<serde_dynamo::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether a single conditional write was refused by its condition.
+    fn is_failed_condition(&self) -> bool {
+        matches!(self, Self::Dynamo(error) if matches!(**error, aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)))
+    }
+}
+
 pub type Item = HashMap<String, AttributeValue>;
 
 #[derive(Clone, Debug)]

@@ -221,8 +221,7 @@ impl Store {
                 .expression_attribute_values(":sent", n(sent));
             async move {
                 let Err(error) = update.counted().await else { return };
-                let StoreError::Dynamo(error) = &error else { return };
-                if !matches!(**error, aws_sdk_dynamodb::Error::ConditionalCheckFailedException(_)) {
+                if !error.is_failed_condition() {
                     tracing::info!(%error, "pair left in the pending index");
                 }
             }

@@ -8,8 +8,6 @@
 //! each other, and only the subject's own requests touch its counter, so
 //! no two senders ever share one.
 
-use aws_sdk_dynamodb::Error as DynamoError;
-
 use super::capacity::Counted;
 use super::{key, n, Store, StoreError};
 use crate::model::Timestamp;
@@ -84,9 +82,7 @@ impl Store {
             .await;
         match counted {
             Ok(_) => Ok(Rated::Allowed),
-            Err(StoreError::Dynamo(error)) if matches!(*error, DynamoError::ConditionalCheckFailedException(_)) => {
-                Ok(Rated::Limited { retry_after })
-            }
+            Err(error) if error.is_failed_condition() => Ok(Rated::Limited { retry_after }),
             Err(error) => Err(error),
         }
     }
