@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use lambda_http::{service_fn, Body, Error, Request, RequestExt, Response};
+use lambda_runtime::LambdaEvent;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tracing::Instrument;
 
 use crate::endpoints::if_outcome_unknown;
@@ -31,11 +34,14 @@ pub struct Config {
     pub send_rate_per_minute: u32,
     /// Registrations per source address per hour; 0 is no limit.
     pub registrations_per_hour: u32,
+    /// Where clients open the WebSocket (`POST /realtime_ticket` tells
+    /// them); only that function has it.
+    pub websocket_url: Option<String>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `MAX_MESSAGE_CHARS`, `TOKEN_TTL_SECONDS`,
-    /// `SEND_RATE_PER_MINUTE` and `REGISTRATIONS_PER_HOUR`.
+    /// `SEND_RATE_PER_MINUTE`, `REGISTRATIONS_PER_HOUR` and `WEBSOCKET_URL`.
     pub fn from_env() -> Result<Self, Error> {
         let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
         Ok(Self {
@@ -44,6 +50,7 @@ impl Config {
             token_ttl_seconds: env_number("TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_SECONDS)?,
             send_rate_per_minute: env_limit("SEND_RATE_PER_MINUTE", DEFAULT_SEND_RATE_PER_MINUTE)?,
             registrations_per_hour: env_limit("REGISTRATIONS_PER_HOUR", DEFAULT_REGISTRATIONS_PER_HOUR)?,
+            websocket_url: std::env::var("WEBSOCKET_URL").ok(),
         })
     }
 }
@@ -84,15 +91,21 @@ impl App {
     /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
     pub async fn from_env() -> Result<Self, Error> {
         let config = Config::from_env()?;
-        let aws = aws_config::defaults(BehaviorVersion::latest()).timeout_config(dynamodb_timeouts()).load().await;
-        let client = aws_sdk_dynamodb::Client::new(&aws);
+        let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
         Ok(Self { store: Store::new(client, config.table_name.clone()), config })
     }
 }
 
-/// Bounds on every DynamoDB call. DynamoDB answers in milliseconds; a call
-/// that takes seconds is failing.
-pub fn dynamodb_timeouts() -> TimeoutConfig {
+/// The AWS configuration every client is built from: the standard
+/// environment (each service's `AWS_ENDPOINT_URL_<SERVICE>` included) and
+/// [`aws_timeouts`].
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).timeout_config(aws_timeouts()).load().await
+}
+
+/// Bounds on every AWS call. DynamoDB and API Gateway's Management API
+/// answer in milliseconds; a call that takes seconds is failing.
+pub fn aws_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
@@ -146,6 +159,47 @@ where
             )
         });
         Ok::<_, Infallible>(response)
+    }))
+    .await
+}
+
+/// Runs a function fed events other than HTTP requests (a WebSocket
+/// route's, a stream batch): builds its `state` once, then hands each
+/// event to `handler`, logging how it went and the DynamoDB capacity used.
+pub async fn serve_events<S, E, R, F, Fut>(
+    function: &'static str,
+    state: impl Future<Output = Result<S, Error>>,
+    handler: F,
+) -> Result<(), Error>
+where
+    S: Sync + 'static,
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize,
+    F: Fn(&'static S, E) -> Fut + Sync,
+    Fut: Future<Output = Result<R, Error>> + Send,
+{
+    init_logging();
+    let state: &'static S = Box::leak(Box::new(state.await?));
+    let handler = &handler;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| async move {
+        let span = tracing::info_span!(
+            "event",
+            request_id = event.context.request_id,
+            function,
+            caller = tracing::field::Empty
+        );
+        let started = Instant::now();
+        let (outcome, consumed) = capacity::measure(handler(state, event.payload)).instrument(span.clone()).await;
+        span.in_scope(|| {
+            tracing::info!(
+                ok = outcome.is_ok(),
+                latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+                read_units = consumed.read,
+                write_units = consumed.write,
+                "event handled"
+            )
+        });
+        outcome
     }))
     .await
 }

@@ -40,16 +40,42 @@ pub fn token_hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
-pub fn issue_token(login: &Identifier, lifetime_seconds: i64) -> IssuedToken {
+/// 256 random bits, URL-safe.
+fn random_secret() -> String {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    let token = URL_SAFE_NO_PAD.encode(secret);
+    URL_SAFE_NO_PAD.encode(secret)
+}
+
+pub fn issue_token(login: &Identifier, lifetime_seconds: i64) -> IssuedToken {
+    let token = random_secret();
     let record = TokenRecord {
         hash: token_hash(&token),
         login: login.clone(),
         expires_at: Timestamp::now().plus_seconds(lifetime_seconds),
     };
     IssuedToken { token, record }
+}
+
+/// How long a WebSocket ticket may wait for its `$connect`.
+pub const TICKET_LIFETIME_SECONDS: i64 = 60;
+
+/// A ticket for opening the WebSocket: the secret travels in the socket's
+/// URL (which a bearer token never should), is good for one `$connect`
+/// within [`TICKET_LIFETIME_SECONDS`], and is stored only as its hash.
+pub struct IssuedTicket {
+    pub ticket: String,
+    pub hash: String,
+    pub expires_at: Timestamp,
+}
+
+pub fn issue_ticket() -> IssuedTicket {
+    let ticket = random_secret();
+    IssuedTicket {
+        hash: token_hash(&ticket),
+        ticket,
+        expires_at: Timestamp::now().plus_seconds(TICKET_LIFETIME_SECONDS),
+    }
 }
 
 /// Checks `Authorization: Bearer <token>`: the token must be known, not

@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod realtime;
 pub mod reply;
 pub mod store;
 

@@ -1,13 +1,24 @@
 //! Every sample event in `events/` through its function's handler,
 //! in-process, against DynamoDB Local (a fresh demo table per event).
 
-use crate::helpers::{assert_all_covered, event_files, function_of, handle, texts, Answer, DemoApp, EXPECTED};
+use messenger_tools::handlers::WEBSOCKET_ROUTES;
+use messenger_tools::stack::notifier_at;
+use shared::model::Identifier;
+
+use crate::helpers::{
+    assert_all_covered, event_files, function_of, handle, handle_route, texts, Answer, DemoApp, EXPECTED, STREAM_EVENT,
+};
 
 async fn run_event(stem: &str, json: &str) -> (DemoApp, Answer) {
+    let app = DemoApp::spawn(&format!("events-{stem}")).await;
+    let function = function_of(stem);
+    if WEBSOCKET_ROUTES.contains(&function) {
+        let answer = handle_route(&app, function, json).await;
+        return (app, answer);
+    }
     let request =
         lambda_http::request::from_str(json).unwrap_or_else(|e| panic!("{stem}: not an API Gateway event: {e}"));
-    assert_eq!(request.uri().path(), format!("/{}", function_of(stem)), "{stem} is for its function's route");
-    let app = DemoApp::spawn(&format!("events-{stem}")).await;
+    assert_eq!(request.uri().path(), format!("/{function}"), "{stem} is for its function's route");
     let answer = handle(&app, request).await;
     (app, answer)
 }
@@ -36,14 +47,36 @@ async fn events_do_what_they_say() {
     let (app, answer) = run_event("delete_messages", &files["delete_messages"]).await;
     assert_eq!(answer.body["deleted"], 2);
     assert_eq!(answer.body["not_found"], serde_json::json!(["2020-01-01T00:00:00Z"]));
-    let alice = shared::model::Identifier::parse("login", "demo-alice").unwrap();
+    let alice = Identifier::parse("login", "demo-alice").unwrap();
     let pairs = app.store.pairs(&alice).await.unwrap();
     assert_eq!(pairs.len(), 1, "the conversation row stays");
     assert_eq!(pairs[0].new_messages, 0, "deleted messages no longer count as new");
+
+    let (app, answer) = run_event("realtime_ticket", &files["realtime_ticket"]).await;
+    let ticket = answer.body["ticket"].as_str().expect("a ticket");
+    assert_eq!(answer.body["url"], "ws://127.0.0.1:9001");
+    let hash = shared::auth::token_hash(ticket);
+    assert_eq!(app.store.take_ticket(&hash).await.unwrap(), Some(alice.clone()), "the ticket is alice's");
+    assert_eq!(app.store.take_ticket(&hash).await.unwrap(), None, "and opens one socket only");
+
+    let (_, answer) = run_event("realtime_default", &files["realtime_default"]).await;
+    assert_eq!(answer.body, serde_json::json!({"type": "pong"}));
 
     let (app, _) = run_event("logout", &files["logout"]).await;
     let bob_token = shared::auth::token_hash("demo-token-bob");
     assert_eq!(app.store.token(&bob_token).await.unwrap(), None, "logout revokes the token");
     let alice_token = shared::auth::token_hash("demo-token-alice");
     assert!(app.store.token(&alice_token).await.unwrap().is_some(), "other tokens keep working");
+}
+
+/// The stream batch through the notifier: alice holds no connection, so
+/// nothing is posted (the Management API's address is never called) and
+/// no record is reported for a retry.
+#[tokio::test]
+async fn the_stream_event_is_notified_without_failures() {
+    let app = DemoApp::spawn("events-stream").await;
+    let notifier = notifier_at("http://127.0.0.1:9", app.store.table()).await;
+    let event = serde_json::from_str(&event_files()[STREAM_EVENT]).expect("a DynamoDB stream event");
+    let response = shared::realtime::notifier::handle(&notifier, event).await.unwrap();
+    assert_eq!(response.batch_item_failures, []);
 }

@@ -1,7 +1,11 @@
 //! The deployed routes (template.yaml) and the local ones (the watch router
 //! in Cargo.toml) are the same set, and each names a function crate.
 
-use messenger_tools::template::repo_root;
+use std::collections::BTreeMap;
+
+use messenger_tools::handlers::WEBSOCKET_ROUTES;
+use messenger_tools::template::{repo_root, resources, template};
+use serde_yaml::Value;
 
 use crate::helpers::{template_routes, watch_routes};
 
@@ -10,7 +14,7 @@ fn template_and_watch_router_serve_the_same_routes() {
     let deployed = template_routes();
     let local = watch_routes();
     assert_eq!(deployed, local);
-    assert_eq!(deployed.len(), 9, "one route per endpoint");
+    assert_eq!(deployed.len(), 10, "one route per endpoint");
 }
 
 #[test]
@@ -24,6 +28,44 @@ fn every_route_has_its_function_crate() {
             route.function
         );
         assert_eq!(route.path, format!("/{}", route.function));
+    }
+}
+
+/// The text of a `!Sub` (or a plain string).
+fn text(value: &Value) -> &str {
+    match value {
+        Value::Tagged(tagged) => tagged.value.as_str(),
+        other => other.as_str(),
+    }
+    .expect("a string")
+}
+
+/// The WebSocket API's routes (template.yaml) are the three that
+/// `realtime_bridge` serves, each integrated with its own function crate.
+#[test]
+fn websocket_routes_each_invoke_their_function() {
+    let template = template();
+    let resource = |name: &str| -> &Value { &template["Resources"][name] };
+    let mut served = BTreeMap::new();
+    for (_, route) in resources(&template).filter(|(_, r)| r["Type"] == "AWS::ApiGatewayV2::Route") {
+        let key = route["Properties"]["RouteKey"].as_str().expect("RouteKey");
+        let integration = text(&route["Properties"]["Target"]).strip_prefix("integrations/${").expect("an integration");
+        let uri = text(&resource(integration.trim_end_matches('}'))["Properties"]["IntegrationUri"]);
+        let function =
+            uri.split("functions/${").nth(1).and_then(|rest| rest.split(".Arn}").next()).expect("a function");
+        let binary = resource(function)["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary");
+        served.insert(key.to_owned(), binary.to_owned());
+    }
+    let expected: BTreeMap<String, String> = ["$connect", "$disconnect", "$default"]
+        .into_iter()
+        .zip(WEBSOCKET_ROUTES)
+        .map(|(key, function)| (key.to_owned(), function.to_owned()))
+        .collect();
+    assert_eq!(served, expected);
+    for function in WEBSOCKET_ROUTES {
+        let main = repo_root().join("functions").join(function).join("src/main.rs");
+        let source = std::fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} is missing", main.display()));
+        assert!(source.contains("::handle") && source.contains(&format!("serve_route(\"{function}\"")), "{function}");
     }
 }
 

@@ -1,10 +1,15 @@
 //! The handlers called in-process, as their Lambda binaries call them: the
 //! bench times them and the in-process test suites drive them.
 
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use lambda_http::{Body, Request, Response};
 use shared::app::answer;
-use shared::endpoints;
 use shared::App;
+use shared::{endpoints, realtime};
+
+/// The functions of the WebSocket API's routes, which take API Gateway's
+/// WebSocket events rather than HTTP requests.
+pub const WEBSOCKET_ROUTES: [&str; 3] = ["realtime_connect", "realtime_disconnect", "realtime_default"];
 
 /// Calls a function's handler in-process, as its Lambda binary would.
 pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<Body> {
@@ -19,16 +24,31 @@ pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<B
             "delete_message" => endpoints::delete_message::handle(app, request).await,
             "delete_messages" => endpoints::delete_messages::handle(app, request).await,
             "conversations" => endpoints::conversations::handle(app, request).await,
+            "realtime_ticket" => endpoints::realtime_ticket::handle(app, request).await,
             other => panic!("no function {other}"),
         }
     })
     .await
 }
 
+/// Calls a WebSocket route's handler in-process, as its Lambda binary would.
+pub async fn dispatch_route(
+    function: &str,
+    app: &App,
+    event: ApiGatewayWebsocketProxyRequest,
+) -> ApiGatewayProxyResponse {
+    match function {
+        "realtime_connect" => realtime::connect::handle(app, event).await,
+        "realtime_disconnect" => realtime::disconnect::handle(app, event).await,
+        "realtime_default" => realtime::default_route::handle(app, event).await,
+        other => panic!("no WebSocket route function {other}"),
+    }
+}
+
 /// The method of a function's route.
 pub fn method_of(function: &str) -> &'static str {
     match function {
-        "register" | "login" | "logout" | "send_message" => "POST",
+        "register" | "login" | "logout" | "send_message" | "realtime_ticket" => "POST",
         "fetch_new_messages" | "fetch_messages" => "PUT",
         "delete_message" | "delete_messages" => "DELETE",
         _ => "GET",

@@ -3,6 +3,7 @@
 
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
+use shared::realtime::notifier::Notifier;
 use shared::store::Store;
 use shared::App;
 
@@ -15,7 +16,7 @@ pub async fn dynamodb_client() -> Client {
 /// A client for `endpoint` (or the environment's), with the functions'
 /// own timeouts.
 pub async fn client_at(endpoint: Option<&str>) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(shared::app::dynamodb_timeouts());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(shared::app::aws_timeouts());
     if std::env::var_os("AWS_REGION").is_none() {
         loader = loader.region("us-east-1");
     }
@@ -39,8 +40,24 @@ pub async fn app_at(endpoint: Option<&str>, table: &str) -> App {
         token_ttl_seconds: shared::app::DEFAULT_TOKEN_TTL_SECONDS,
         send_rate_per_minute: 0,
         registrations_per_hour: 0,
+        // The dev stack's (`make dev`); in-process, nothing connects to it.
+        websocket_url: Some("ws://127.0.0.1:9001".to_owned()),
     };
     App { store: Store::new(client_at(endpoint).await, table), config }
+}
+
+/// A notifier for `table`, posting frames to the Management API at
+/// `management_endpoint`.
+pub async fn notifier_at(management_endpoint: &str, table: &str) -> Notifier {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(shared::app::aws_timeouts())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+        .endpoint_url(management_endpoint)
+        .load()
+        .await;
+    let management = aws_sdk_apigatewaymanagement::Client::new(&config);
+    Notifier::new(Store::new(client_at(None).await, table), management)
 }
 
 /// The table the local stack serves (`make test` sets TABLE_NAME).

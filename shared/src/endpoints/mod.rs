@@ -10,6 +10,7 @@ mod idempotency;
 pub mod login;
 pub mod logout;
 mod long_poll;
+pub mod realtime_ticket;
 pub mod register;
 pub mod send_message;
 

@@ -9,6 +9,9 @@
 //! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied) |
 //! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs` and `deleting.rs`) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
+//! | WebSocket ticket | `TICKET#<sha256 of ticket>` | `TICKET` | `login`, `expires_at`, `ttl` | `tickets.rs` |
+//! | WebSocket connection, by user | `CONNS#<login>` | `<connection id>` | `login`, `connected_at`, `ttl` | `connections.rs` |
+//! | WebSocket connection, by id | `CONNECTION#<connection id>` | `CONNECTION` | `login`, `connected_at`, `ttl` | `connections.rs` |
 //! | rate-limit counter | `RATE#<kind>#<subject>` (`send#<login>`, `register#<source address>`) | `<window start, unix seconds>` | `count`, `ttl` | `rate_limits.rs` |
 //!
 //! The local secondary index `by_sender` sorts a mailbox by `sender_ts`
@@ -31,6 +34,7 @@
 //! deadline are in `transaction.rs`.
 
 pub mod capacity;
+mod connections;
 mod deleting;
 mod fetch_new;
 mod history;
@@ -41,6 +45,7 @@ mod pending;
 mod positions;
 mod rate_limits;
 mod sending;
+mod tickets;
 mod transaction;
 mod users;
 
@@ -51,6 +56,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactW
 use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 
+pub use connections::CONNECTION_LIFETIME_SECONDS;
 pub use deleting::DeleteOutcome;
 pub use fetch_new::{FetchNewOutcome, FetchedBatch};
 pub use history::MailboxRange;

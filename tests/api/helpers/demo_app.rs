@@ -5,7 +5,7 @@ use std::ops::Deref;
 
 use lambda_http::http::HeaderMap;
 use lambda_http::Request;
-use messenger_tools::handlers::{dispatch, handler_request};
+use messenger_tools::handlers::{dispatch, dispatch_route, handler_request};
 use messenger_tools::stack::app_at;
 use messenger_tools::table::prepare_table;
 use serde_json::Value;
@@ -97,6 +97,26 @@ pub async fn handle(app: &App, request: Request) -> Answer {
         headers: response.headers().clone(),
         body,
         bytes,
+        read_units: consumed.read,
+        write_units: consumed.write,
+    }
+}
+
+/// Hands a WebSocket route's `event` (JSON) to `function`'s handler; the
+/// answer's body is the frame sent back, if any (else null).
+pub async fn handle_route(app: &App, function: &str, event: &str) -> Answer {
+    let event = serde_json::from_str(event).unwrap_or_else(|e| panic!("{function}: not a WebSocket event: {e}"));
+    let (response, consumed) = measure(dispatch_route(function, app, event)).await;
+    let text = match &response.body {
+        Some(lambda_http::Body::Text(text)) => text.clone(),
+        None => String::new(),
+        Some(other) => panic!("{function}: a frame is text, not {other:?}"),
+    };
+    Answer {
+        status: u16::try_from(response.status_code).expect("an HTTP status"),
+        headers: HeaderMap::new(),
+        body: if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("a JSON frame") },
+        bytes: text.len(),
         read_units: consumed.read,
         write_units: consumed.write,
     }

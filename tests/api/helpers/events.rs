@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use messenger_tools::template::repo_root;
 
-pub const EXPECTED: [(&str, u16); 15] = [
+pub const EXPECTED: [(&str, u16); 19] = [
     ("register", 201),
     ("register-taken", 409),
     ("login", 200),
@@ -21,8 +21,16 @@ pub const EXPECTED: [(&str, u16); 15] = [
     ("delete_message-not-found", 404),
     ("delete_messages", 201),
     ("conversations", 200),
+    ("realtime_ticket", 201),
+    ("realtime_connect-unknown-ticket", 401),
+    ("realtime_default", 200),
+    ("realtime_disconnect", 200),
     ("logout", 200),
 ];
+
+/// The stream batch the notifier takes: a message to demo-alice, who holds
+/// no connection, so nothing is pushed and nothing fails.
+pub const STREAM_EVENT: &str = "realtime_notifier";
 
 /// The function an event is for: its file name up to the first `-`.
 pub fn function_of(event: &str) -> &str {
@@ -46,6 +54,7 @@ pub fn event_files() -> BTreeMap<String, String> {
 pub fn assert_all_covered() {
     let files: Vec<String> = event_files().into_keys().collect();
     let mut expected: Vec<String> = EXPECTED.iter().map(|(name, _)| name.to_string()).collect();
+    expected.push(STREAM_EVENT.to_owned());
     expected.sort();
     assert_eq!(files, expected, "events/ and the expectations list the same events");
 }

@@ -14,8 +14,8 @@ mod turn;
 use serde_json::Value;
 
 pub use contract::contract;
-pub use demo_app::{call, handle, with_key, Answer, DemoApp};
-pub use events::{assert_all_covered, event_files, function_of, EXPECTED};
+pub use demo_app::{call, handle, handle_route, with_key, Answer, DemoApp};
+pub use events::{assert_all_covered, event_files, function_of, EXPECTED, STREAM_EVENT};
 pub use messenger_tools::fault_proxy::{Fault, FaultProxy};
 pub use routes::{protected_routes, routes, template_routes, watch_routes};
 pub use store::{assert_mailbox_consistent, mailbox_texts, table_snapshot};

@@ -18,8 +18,11 @@ pub fn template_routes() -> BTreeSet<Route> {
     let mut routes = BTreeSet::new();
     for (_, resource) in resources(&template).filter(|(_, r)| r["Type"] == "AWS::Serverless::Function") {
         let function = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary is set");
-        for event in resource["Properties"]["Events"].as_mapping().expect("Events are set").values() {
-            assert_eq!(event["Type"], "HttpApi", "every event is an HTTP API route");
+        // The WebSocket routes' functions have no SAM events.
+        let events = resource["Properties"]["Events"].as_mapping().into_iter().flat_map(|events| events.values());
+        // The notifier's is the table's stream; every other, an HTTP API route.
+        for event in events.filter(|event| event["Type"] != "DynamoDB") {
+            assert_eq!(event["Type"], "HttpApi", "every other event is an HTTP API route");
             routes.insert(Route {
                 method: event["Properties"]["Method"].as_str().expect("Method").to_uppercase(),
                 path: event["Properties"]["Path"].as_str().expect("Path").to_owned(),
