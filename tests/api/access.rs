@@ -46,7 +46,7 @@ struct World {
 fn body_for(world: &World, path: &str, cell: usize) -> Option<Value> {
     let (alice, bob) = (&world.alice.login, &world.bob.login);
     match path {
-        "/logout" | "/conversations" => None,
+        "/logout" | "/conversations" | "/realtime_ticket" => None,
         "/send_message" => Some(json!({"sender": bob, "recipient": alice, "message": "matrix"})),
         "/fetch_new_messages" => Some(json!({"recipient": alice})),
         "/fetch_messages" => Some(json!({"recipient": alice})),
@@ -67,8 +67,19 @@ fn expected_status(path: &str, credential: Credential) -> u16 {
     match (credential, path) {
         (NoToken | Malformed | Unknown | Expired | Revoked, _) => 401,
         (_, "/logout" | "/conversations") => 200,
+        // A ticket opens a socket for its holder's own mailbox.
+        (_, "/realtime_ticket") => 201,
         (OtherParty, "/delete_message" | "/delete_messages") => 201,
         (Unrelated | OtherParty, _) => 403,
+    }
+}
+
+/// Whose token a valid credential is, on endpoints other than send_message.
+fn credential_login(world: &World, credential: Credential) -> &str {
+    match credential {
+        Credential::Unrelated => &world.eve_login,
+        Credential::OtherParty => &world.bob.login,
+        other => panic!("{other:?} is refused"),
     }
 }
 
@@ -117,7 +128,7 @@ async fn every_endpoint_against_every_credential() {
     let mut cells = 0;
     let mut deleted = 0;
     let endpoints = protected_routes();
-    assert_eq!(endpoints.len(), 7);
+    assert_eq!(endpoints.len(), 8);
     for (method, path) in &endpoints {
         let (method, path) = (method.as_str(), path.as_str());
         for (cell, credential) in CREDENTIALS.into_iter().enumerate() {
@@ -136,12 +147,16 @@ async fn every_endpoint_against_every_credential() {
                 let rows = reply.body["conversations"].as_array().unwrap();
                 assert!(rows.is_empty(), "{credential:?} sees only their own conversations: {rows:?}");
             }
-            if expected == 201 {
+            if path == "/realtime_ticket" && expected == 201 {
+                let hash = token_hash(reply.body["ticket"].as_str().unwrap());
+                let holder = stack.store.take_ticket(&hash).await.unwrap().map(|login| login.to_string());
+                assert_eq!(holder.as_deref(), Some(credential_login(&world, credential)), "{credential:?}");
+            } else if expected == 201 {
                 deleted += 1;
             }
         }
     }
-    assert_eq!(cells, 49);
+    assert_eq!(cells, 56);
 
     // Alice's own view: her token works, nothing was sent in bob's name,
     // nothing of hers was consumed, and only the parties' deletes happened.

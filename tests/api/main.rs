@@ -17,4 +17,5 @@ mod logs;
 mod long_poll;
 mod openapi;
 mod rate_limits;
+mod realtime;
 mod routes;

@@ -64,13 +64,25 @@ impl Contract {
             return Err(format!("{method} {path} {status} documents no JSON body"));
         }
         let schema_pointer = format!("#{pointer}/content/application~1json/schema");
-        let validator = self.validator(&schema_pointer)?;
-        let errors: Vec<String> = validator.iter_errors(body).map(|error| error.to_string()).collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{method} {path} {status}: body {body} contradicts the document: {}", errors.join("; ")))
+        match self.contradictions(&schema_pointer, body)? {
+            None => Ok(()),
+            Some(errors) => Err(format!("{method} {path} {status}: body {body} contradicts the document: {errors}")),
         }
+    }
+
+    /// Checks a frame the WebSocket API sent against `ServerFrame`.
+    pub fn check_frame(&self, frame: &Value) -> Result<(), String> {
+        match self.contradictions("#/components/schemas/ServerFrame", frame)? {
+            None => Ok(()),
+            Some(errors) => Err(format!("frame {frame} contradicts the document's ServerFrame: {errors}")),
+        }
+    }
+
+    /// How `value` contradicts the schema at `schema_pointer`, if it does.
+    fn contradictions(&self, schema_pointer: &str, value: &Value) -> Result<Option<String>, String> {
+        let validator = self.validator(schema_pointer)?;
+        let errors: Vec<String> = validator.iter_errors(value).map(|error| error.to_string()).collect();
+        Ok((!errors.is_empty()).then(|| errors.join("; ")))
     }
 
     fn validator(&self, schema_pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
