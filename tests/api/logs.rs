@@ -1,6 +1,7 @@
 //! The functions' logs of a whole test run: one JSON line per request with
-//! its request id, endpoint, caller, status and latency, and never a
-//! message text, password or token. `make test` runs this after the other
+//! its request id, endpoint, caller, status and latency (per event, for the
+//! functions that are not HTTP endpoints), and never a message text,
+//! password, token or ticket. `make test` runs this after the other
 //! suites, on the log of `cargo lambda watch` (MESSENGER_FUNCTION_LOG).
 
 use serde_json::Value;
@@ -31,12 +32,20 @@ fn logs_describe_every_request_and_leak_nothing() {
     let log = std::fs::read_to_string(&path).expect("the log is readable");
     let mut requests = 0;
     let mut callers = 0;
+    let mut events = std::collections::BTreeMap::<String, usize>::new();
     for line in log.lines() {
         for secret in SECRETS {
             assert!(!line.contains(secret), "the log leaks {secret:?}: {line}");
         }
         assert!(!has_token_shape(line), "the log holds something shaped like a token: {line}");
         let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
+        if entry["message"] == "event handled" {
+            assert!(entry["span"]["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{line}");
+            assert!(entry["ok"].is_boolean() && entry["latency_ms"].is_f64(), "{line}");
+            let function = entry["span"]["function"].as_str().expect("function");
+            *events.entry(function.to_owned()).or_default() += 1;
+            continue;
+        }
         if entry["message"] != "request handled" {
             continue;
         }
@@ -53,6 +62,12 @@ fn logs_describe_every_request_and_leak_nothing() {
     }
     assert!(requests > 1000, "the run's requests are logged ({requests} lines)");
     assert!(callers > 1000, "{callers} lines name a caller");
+    let functions: Vec<&str> = events.keys().map(String::as_str).collect();
+    assert_eq!(
+        functions,
+        ["realtime_connect", "realtime_default", "realtime_disconnect", "realtime_notifier"],
+        "each push function logs its events: {events:?}"
+    );
 }
 
 #[test]
