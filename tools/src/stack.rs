@@ -15,6 +15,13 @@ pub async fn dynamodb_client() -> Client {
 /// A client for `endpoint` (or the environment's), with the functions'
 /// own timeouts.
 pub async fn client_at(endpoint: Option<&str>) -> Client {
+    Client::new(&local_sdk_config(endpoint).await)
+}
+
+/// The SDK settings of the local stack's clients: `endpoint` (or the
+/// environment's), a region and dummy credentials when none are set, the
+/// functions' DynamoDB timeouts.
+pub async fn local_sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(shared::app::dynamodb_timeouts());
     if std::env::var_os("AWS_REGION").is_none() {
         loader = loader.region("us-east-1");
@@ -25,7 +32,7 @@ pub async fn client_at(endpoint: Option<&str>) -> Client {
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
     }
-    Client::new(&loader.load().await)
+    loader.load().await
 }
 
 /// An App for `table` at `endpoint` (or the environment's), with the
