@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: DynamoDB Local + every route of template.yaml on
-# http://127.0.0.1:9000 through `cargo lambda watch`. Ctrl-C stops both.
+# http://127.0.0.1:9000 through `cargo lambda watch`, and the WebSocket API
+# on ws://127.0.0.1:9001 through the dev-only bridge (which also feeds the
+# table's stream to the notifier). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack.sh
@@ -16,6 +18,7 @@ export PATH="$TOOLS/venv/bin:$PATH"
 export TABLE_NAME=${TABLE_NAME:-messenger}
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 API_PORT=${API_PORT:-9000}
+REALTIME_PORT=${REALTIME_PORT:-9001}
 
 cargo build --workspace --bins
 start_dynamodb "$DYNAMODB_PORT"
@@ -26,4 +29,7 @@ table=$(target/debug/local_table --seed-demo)
 echo "dev: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT (in memory), $table"
 echo "dev: serving the API on http://127.0.0.1:$API_PORT (Ctrl-C stops it)"
 start_watch "$API_PORT" /dev/stdout
-wait "${STACK_PIDS[-1]}"
+watch_pid=${STACK_PIDS[-1]}
+start_bridge "$REALTIME_PORT" "$API_PORT"
+echo "dev: WebSocket API on ws://127.0.0.1:$REALTIME_PORT (bridge log: $STACK_LOGS/bridge.log)"
+wait "$watch_pid"

@@ -60,7 +60,8 @@ template_default() {
 # Serves every route of the watch router on 127.0.0.1:$1, 4 instances per
 # function (WATCH_CONCURRENCY); further arguments go to `cargo lambda watch`.
 # The rate limits come from SEND_RATE_PER_MINUTE and REGISTRATIONS_PER_HOUR
-# when set, else from the template's defaults.
+# when set, else from the template's defaults. The real-time functions reach
+# the WebSocket bridge (start_bridge) on REALTIME_PORT, chosen beforehand.
 start_watch() {
   local port=$1 log=$2
   shift 2
@@ -74,7 +75,21 @@ start_watch() {
     --env-var "SEND_RATE_PER_MINUTE=${SEND_RATE_PER_MINUTE:-$(template_default SendRatePerMinute)}" \
     --env-var "REGISTRATIONS_PER_HOUR=${REGISTRATIONS_PER_HOUR:-$(template_default RegistrationsPerHour)}" \
     --env-var "RUST_LOG=${RUST_LOG:-info}" \
+    --env-var "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=http://127.0.0.1:$REALTIME_PORT" \
+    --env-var "WEBSOCKET_URL=ws://127.0.0.1:$REALTIME_PORT" \
     >"$log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_port "$port" 300 "cargo lambda watch"
+}
+
+# The dev-only WebSocket bridge on 127.0.0.1:$1 (WebSocket API and
+# Management API), invoking the functions of the watch on port $2 and
+# feeding TABLE_NAME's stream to the notifier. Runs the binary the
+# workspace build made, as the table tool does.
+start_bridge() {
+  local port=$1 watch_port=$2
+  setsid "$ROOT/target/debug/realtime_bridge" --port "$port" --watch "http://127.0.0.1:$watch_port" \
+    >"$STACK_LOGS/bridge.log" 2>&1 &
+  STACK_PIDS+=($!)
+  wait_for_port "$port" 30 "the WebSocket bridge"
 }

@@ -46,9 +46,12 @@ target/debug/local_table --seed-demo
 # rate-limit suite sets low ones on an App of its own.
 export SEND_RATE_PER_MINUTE=0 REGISTRATIONS_PER_HOUR=0
 api_port=$(free_port)
+REALTIME_PORT=$(free_port)
 start_watch "$api_port" "$STACK_LOGS/watch.log"
+start_bridge "$REALTIME_PORT" "$api_port"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"
-echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_URL, table $TABLE_NAME"
+export MESSENGER_WEBSOCKET_URL="ws://127.0.0.1:$REALTIME_PORT"
+echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_URL, WebSocket API at $MESSENGER_WEBSOCKET_URL, table $TABLE_NAME"
 
 # The test binaries run directly, not under `cargo test`: cargo would hold
 # the target directory's lock for the whole run, and `cargo lambda watch`

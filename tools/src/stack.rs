@@ -16,6 +16,13 @@ pub async fn dynamodb_client() -> Client {
 /// A client for `endpoint` (or the environment's), with the functions'
 /// own timeouts.
 pub async fn client_at(endpoint: Option<&str>) -> Client {
+    Client::new(&local_sdk_config(endpoint).await)
+}
+
+/// The SDK settings of the local stack's clients: `endpoint` (or the
+/// environment's), a region and dummy credentials when none are set, the
+/// functions' timeouts.
+pub async fn local_sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(shared::app::aws_timeouts());
     if std::env::var_os("AWS_REGION").is_none() {
         loader = loader.region("us-east-1");
@@ -26,7 +33,7 @@ pub async fn client_at(endpoint: Option<&str>) -> Client {
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
     }
-    Client::new(&loader.load().await)
+    loader.load().await
 }
 
 /// An App for `table` at `endpoint` (or the environment's), with the
@@ -49,14 +56,7 @@ pub async fn app_at(endpoint: Option<&str>, table: &str) -> App {
 /// A notifier for `table`, posting frames to the Management API at
 /// `management_endpoint`.
 pub async fn notifier_at(management_endpoint: &str, table: &str) -> Notifier {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(shared::app::aws_timeouts())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-        .endpoint_url(management_endpoint)
-        .load()
-        .await;
-    let management = aws_sdk_apigatewaymanagement::Client::new(&config);
+    let management = aws_sdk_apigatewaymanagement::Client::new(&local_sdk_config(Some(management_endpoint)).await);
     Notifier::new(Store::new(client_at(None).await, table), management)
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde_yaml::Value;
@@ -77,9 +77,19 @@ pub async fn create_table(client: &Client, name: &str) {
             })
             .collect()
     });
+    // The notifier's stream (read locally by the WebSocket bridge). In the
+    // template a StreamViewType alone enables it; the API wants both.
+    let stream = properties["StreamSpecification"]["StreamViewType"].as_str().map(|view| {
+        StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::from(view))
+            .build()
+            .expect("complete stream specification")
+    });
     client
         .create_table()
         .table_name(name)
+        .set_stream_specification(stream)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&properties["KeySchema"])))
