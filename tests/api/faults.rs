@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use messenger_tools::handlers::handler_request;
+use messenger_tools::handlers::{handler_request, WEBSOCKET_ROUTES};
 use messenger_tools::stack::app_at;
 use serde_json::json;
 use shared::model::{Identifier, Timestamp};
@@ -18,8 +18,8 @@ use shared::store::MailboxRange;
 use shared::App;
 
 use crate::helpers::{
-    assert_mailbox_consistent, call, event_files, handle, mailbox_texts, texts, with_key, Answer, DemoApp, Fault,
-    FaultProxy, EXPECTED,
+    assert_mailbox_consistent, call, event_files, function_of, handle, handle_route, mailbox_texts, texts, with_key,
+    Answer, DemoApp, Fault, FaultProxy, EXPECTED,
 };
 
 /// The function timeout of template.yaml, less a margin for the runtime.
@@ -32,29 +32,44 @@ async fn behind_a_proxy(label: &str) -> (FaultProxy, DemoApp) {
     (proxy, app)
 }
 
-/// Every sample event, at once, against `app`: each must answer 503 JSON
-/// with Retry-After, inside the function timeout.
+/// Every sample HTTP event, at once, against `app`: each must answer 503
+/// JSON with Retry-After, inside the function timeout. Of the WebSocket
+/// routes', `$connect` refuses the socket with a 503 that says to retry,
+/// `$disconnect` fails (API Gateway ignores its answer), and `$default`,
+/// which reads nothing, still answers a ping.
 async fn every_event_is_unavailable(app: &App) {
     let files = event_files();
     let calls = EXPECTED.iter().map(|(event, _)| {
-        let request = lambda_http::request::from_str(&files[*event]).expect("event");
+        let json = &files[*event];
         async move {
             let started = Instant::now();
-            let answer = handle(app, request).await;
+            let function = function_of(event);
+            let answer = if WEBSOCKET_ROUTES.contains(&function) {
+                handle_route(app, function, json).await
+            } else {
+                handle(app, lambda_http::request::from_str(json).expect("event")).await
+            };
             (event, started.elapsed(), answer)
         }
     });
     for (event, elapsed, answer) in join_all(calls).await {
-        if *event == "send_message-no-token" {
-            // Refused before any database call.
-            assert_eq!(answer.status, 401);
-            continue;
-        }
-        assert_eq!(answer.status, 503, "{event}");
-        assert_eq!(answer.headers["retry-after"], "1", "{event}");
-        let body = answer.body;
-        assert!(body["error"].as_str().unwrap().contains("retry"), "{event}: {body}");
         assert!(elapsed < WITHIN, "{event} took {elapsed:?}");
+        match *event {
+            // Refused before any database call.
+            "send_message-no-token" => assert_eq!(answer.status, 401),
+            "realtime_default" => assert_eq!(answer.body, json!({"type": "pong"})),
+            "realtime_disconnect" => assert_eq!(answer.status, 500),
+            "realtime_connect-unknown-ticket" => {
+                assert_eq!(answer.status, 503);
+                assert!(answer.body["error"].as_str().unwrap().contains("retry"), "{event}: {}", answer.body);
+            }
+            _ => {
+                assert_eq!(answer.status, 503, "{event}");
+                assert_eq!(answer.headers["retry-after"], "1", "{event}");
+                let body = answer.body;
+                assert!(body["error"].as_str().unwrap().contains("retry"), "{event}: {body}");
+            }
+        }
     }
 }
 
