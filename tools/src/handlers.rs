@@ -25,6 +25,7 @@ pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<B
             "delete_messages" => endpoints::delete_messages::handle(app, request).await,
             "conversations" => endpoints::conversations::handle(app, request).await,
             "realtime_ticket" => endpoints::realtime_ticket::handle(app, request).await,
+            "mark_read" => endpoints::mark_read::handle(app, request).await,
             other => panic!("no function {other}"),
         }
     })
@@ -48,7 +49,7 @@ pub async fn dispatch_route(
 /// The method of a function's route.
 pub fn method_of(function: &str) -> &'static str {
     match function {
-        "register" | "login" | "logout" | "send_message" | "realtime_ticket" => "POST",
+        "register" | "login" | "logout" | "send_message" | "realtime_ticket" | "mark_read" => "POST",
         "fetch_new_messages" | "fetch_messages" => "PUT",
         "delete_message" | "delete_messages" => "DELETE",
         _ => "GET",

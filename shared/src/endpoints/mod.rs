@@ -10,6 +10,7 @@ mod idempotency;
 pub mod login;
 pub mod logout;
 mod long_poll;
+pub mod mark_read;
 pub mod realtime_ticket;
 pub mod register;
 pub mod send_message;
@@ -59,6 +60,7 @@ pub fn if_outcome_unknown(endpoint: &str) -> &'static str {
         "fetch_new_messages" => fetch_new_messages::IF_OUTCOME_UNKNOWN,
         "delete_message" => delete_message::IF_OUTCOME_UNKNOWN,
         "delete_messages" => delete_messages::IF_OUTCOME_UNKNOWN,
+        "mark_read" => mark_read::IF_OUTCOME_UNKNOWN,
         // The other endpoints write no transaction.
         _ => "the request may have changed something; check before you retry it",
     }

@@ -47,6 +47,24 @@ pub struct Message {
     pub message: String,
 }
 
+/// A message as fetch_messages shows it: with whether it was read, that is
+/// returned by fetch_new_messages or covered by mark_read. The sender sees
+/// the same flag on what they sent: a delivery receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShownMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    pub read: bool,
+}
+
+impl ShownMessage {
+    /// `message`, read when its pair's read horizon (`through`) reaches it.
+    pub fn new(message: Message, through: Option<Timestamp>) -> Self {
+        let read = through.is_some_and(|through| message.timestamp <= through);
+        Self { message, read }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,13 +17,16 @@ use lambda_http::Error;
 use serde::Serialize;
 
 use crate::app::{serve_events, App};
-use crate::model::Message;
+use crate::model::{Identifier, Message, Timestamp};
 
 /// A frame the server sends on a socket.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame<'a> {
     Message { message: &'a Message },
+    /// `by` has read what the frame's receiver sent them, up to and
+    /// including `through`.
+    Read { by: &'a Identifier, through: Timestamp },
     Pong,
     Error { error: String },
 }

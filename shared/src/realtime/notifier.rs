@@ -1,7 +1,8 @@
-//! The notifier: fed by the table's stream (only new message items pass
-//! the event source mapping's filter), it pushes each message to every
-//! connection of its recipient and forgets connections API Gateway says
-//! are gone.
+//! The notifier: fed by the table's stream (only new message items and
+//! writes of pairs' read sides pass the event source mapping's filter), it
+//! pushes each message to every connection of its recipient, and each
+//! moved cursor to every connection of the pair's sender as a read
+//! receipt; it forgets connections API Gateway says are gone.
 //!
 //! Delivery is at least once: a record that could not reach some
 //! connection for a passing reason is reported as a batch item failure,
@@ -18,10 +19,11 @@ use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures::future::join_all;
 use futures::StreamExt;
 use lambda_http::Error;
+use serde::Deserialize;
 
 use super::Frame;
 use crate::app::{aws_config, App};
-use crate::model::{Identifier, Message};
+use crate::model::{Identifier, Message, Timestamp};
 use crate::store::Store;
 
 /// Recipients served at once within one batch; each one's messages go out
@@ -78,29 +80,71 @@ impl Delivery {
     }
 }
 
-/// One stream record's message, with the sequence number that reports it.
-struct Pushed {
+/// A frame for one user from one stream record, with the record's
+/// sequence number (to report it for a retry).
+struct Notice {
     sequence_number: String,
-    message: Message,
+    frame: String,
 }
 
-/// The records' messages grouped by recipient, each group in stream order;
-/// a record that is not a message is logged and left out.
-fn by_recipient(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Pushed>)> {
-    let mut groups: Vec<(Identifier, Vec<Pushed>)> = Vec::new();
+#[derive(Deserialize)]
+struct Keys {
+    pk: String,
+    sk: String,
+}
+
+/// A pair's read side, as the stream shows it before and after a write.
+#[derive(Deserialize)]
+struct Cursor {
+    sender: Option<Identifier>,
+    fetched_through: Option<Timestamp>,
+}
+
+/// Who a record concerns and the frame it makes: a new message, for its
+/// recipient; a cursor that moved (a fetch or a mark_read), a read receipt
+/// for the pair's sender. None for a write that tells no one anything (a
+/// delete that settled a message without moving the cursor).
+fn notice_of(record: EventRecord) -> Result<Option<(Identifier, String)>, String> {
+    let change = record.change;
+    let keys: Keys = serde_dynamo::from_item(change.keys).map_err(|e| e.to_string())?;
+    if keys.sk.starts_with("MSG#") {
+        let message: Message = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
+        return Ok(Some((message.recipient.clone(), Frame::Message { message: &message }.to_json())));
+    }
+    if !keys.sk.starts_with("CURSOR#") {
+        return Err(format!("the filter admitted an item it should not: {}", keys.sk));
+    }
+    let after: Cursor = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
+    let before: Cursor = serde_dynamo::from_item(change.old_image).map_err(|e| e.to_string())?;
+    let by = keys.pk.strip_prefix("USER#").ok_or("a cursor outside a mailbox")?;
+    let by = Identifier::try_from(by.to_owned()).map_err(|e| e.to_string())?;
+    let (Some(sender), Some(through)) = (after.sender, after.fetched_through) else {
+        return Err("a cursor without its sender or position".into());
+    };
+    if before.fetched_through == Some(through) {
+        return Ok(None);
+    }
+    Ok(Some((sender, Frame::Read { by: &by, through }.to_json())))
+}
+
+/// The records' frames grouped by the user they are for, each group in
+/// stream order; a record that makes no sense is logged and left out.
+fn by_user(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Notice>)> {
+    let mut groups: Vec<(Identifier, Vec<Notice>)> = Vec::new();
     for record in records {
-        let sequence_number = record.change.sequence_number.unwrap_or_default();
-        let message: Message = match serde_dynamo::from_item(record.change.new_image) {
-            Ok(message) => message,
+        let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
+        let (user, frame) = match notice_of(record) {
+            Ok(Some(notice)) => notice,
+            Ok(None) => continue,
             Err(error) => {
-                tracing::warn!(sequence_number, error = %error, "passed over a stream record that is not a message");
+                tracing::warn!(sequence_number, error, "passed over a stream record that notifies no one");
                 continue;
             }
         };
-        let pushed = Pushed { sequence_number, message };
-        match groups.iter_mut().find(|(recipient, _)| *recipient == pushed.message.recipient) {
-            Some((_, messages)) => messages.push(pushed),
-            None => groups.push((pushed.message.recipient.clone(), vec![pushed])),
+        let notice = Notice { sequence_number, frame };
+        match groups.iter_mut().find(|(to, _)| *to == user) {
+            Some((_, notices)) => notices.push(notice),
+            None => groups.push((user, vec![notice])),
         }
     }
     groups
@@ -108,8 +152,8 @@ fn by_recipient(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Pushed>)> {
 
 pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventResponse, Error> {
     let records = event.records.len();
-    let failed: Vec<String> = futures::stream::iter(by_recipient(event.records))
-        .map(|(recipient, messages)| notifier.push(recipient, messages))
+    let failed: Vec<String> = futures::stream::iter(by_user(event.records))
+        .map(|(user, notices)| notifier.push(user, notices))
         .buffer_unordered(CONCURRENT_RECIPIENTS)
         .flat_map(futures::stream::iter)
         .collect()
@@ -128,22 +172,21 @@ pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventRe
 }
 
 impl Notifier {
-    /// Pushes `recipient`'s messages, in order, to each of their
-    /// connections; returns the sequence numbers worth sending again.
-    async fn push(&self, recipient: Identifier, messages: Vec<Pushed>) -> Vec<String> {
-        let mut connections = match self.store.connections(&recipient).await {
+    /// Pushes `user`'s frames, in order, to each of their connections;
+    /// returns the sequence numbers worth sending again.
+    async fn push(&self, user: Identifier, notices: Vec<Notice>) -> Vec<String> {
+        let mut connections = match self.store.connections(&user).await {
             Ok(connections) => connections,
             Err(error) => {
                 tracing::warn!(error = %error, "could not look up connections; the records will be sent again");
-                return messages.into_iter().map(|pushed| pushed.sequence_number).collect();
+                return notices.into_iter().map(|notice| notice.sequence_number).collect();
             }
         };
         let mut failed = Vec::new();
-        for Pushed { sequence_number, message } in messages {
+        for Notice { sequence_number, frame } in notices {
             if connections.is_empty() {
                 break;
             }
-            let frame = Frame::Message { message: &message }.to_json();
             let posts = connections.iter().map(|id| self.post(id, &frame));
             let deliveries = join_all(posts).await;
             let mut gone = Vec::new();
@@ -162,7 +205,7 @@ impl Notifier {
             if retry {
                 failed.push(sequence_number);
             }
-            self.forget(&recipient, &gone).await;
+            self.forget(&user, &gone).await;
             connections.retain(|id| !gone.contains(id));
         }
         failed
@@ -217,17 +260,23 @@ mod tests {
         assert!(matches!(Delivery::of(Err(refused(too_large, 413))), Delivery::Undeliverable(_)));
     }
 
-    fn record(sequence_number: &str, image: serde_json::Value) -> EventRecord {
+    /// A stream record of the item `after` (`before` it was written; null
+    /// for a new item), keyed by its `pk` and `sk`.
+    fn record(sequence_number: &str, before: serde_json::Value, after: serde_json::Value) -> EventRecord {
+        let keys = serde_json::json!({"pk": after["pk"], "sk": after["sk"]});
         serde_json::from_value(serde_json::json!({
             "eventID": sequence_number,
-            "eventName": "INSERT",
+            "eventName": if before.is_null() { "INSERT" } else { "MODIFY" },
             "awsRegion": "us-east-1",
-            "dynamodb": {"SequenceNumber": sequence_number, "NewImage": image, "SizeBytes": 1},
+            "dynamodb": {
+                "SequenceNumber": sequence_number, "Keys": keys, "SizeBytes": 1,
+                "NewImage": after, "OldImage": if before.is_null() { serde_json::json!({}) } else { before },
+            },
         }))
         .unwrap()
     }
 
-    fn message_image(sender: &str, recipient: &str, timestamp: &str) -> serde_json::Value {
+    fn message(sender: &str, recipient: &str, timestamp: &str) -> serde_json::Value {
         serde_json::json!({
             "pk": {"S": format!("USER#{recipient}")}, "sk": {"S": format!("MSG#{timestamp}")},
             "sender": {"S": sender}, "recipient": {"S": recipient}, "timestamp": {"S": timestamp},
@@ -235,21 +284,58 @@ mod tests {
         })
     }
 
-    #[test]
-    fn records_group_by_recipient_in_stream_order_and_non_messages_are_passed_over() {
-        let records = vec![
-            record("1", message_image("ann", "bob", "2026-11-22T10:00:00.000001Z")),
-            record("2", message_image("cid", "dee", "2026-11-22T10:00:00.000002Z")),
-            record("3", serde_json::json!({"pk": {"S": "USER#bob"}, "sk": {"S": "MSG#x"}, "message": {"N": "1"}})),
-            record("4", message_image("cid", "bob", "2026-11-22T10:00:00.000003Z")),
-        ];
-        let groups = by_recipient(records);
-        let shape: Vec<(&str, Vec<&str>)> = groups
+    fn cursor(sender: &str, recipient: &str, through: Option<&str>, settled: u64) -> serde_json::Value {
+        let mut cursor = serde_json::json!({
+            "pk": {"S": format!("USER#{recipient}")}, "sk": {"S": format!("CURSOR#{sender}")},
+            "sender": {"S": sender}, "settled": {"N": settled.to_string()}, "rev": {"N": settled.to_string()},
+        });
+        if let Some(through) = through {
+            cursor["fetched_through"] = serde_json::json!({"S": through});
+        }
+        cursor
+    }
+
+    /// Each group's user, and its frames' sequence numbers and types.
+    fn shape(groups: &[(Identifier, Vec<Notice>)]) -> Vec<(&str, Vec<(&str, String)>)> {
+        groups
             .iter()
-            .map(|(recipient, messages)| {
-                (recipient.as_str(), messages.iter().map(|pushed| pushed.sequence_number.as_str()).collect())
+            .map(|(user, notices)| {
+                let frames = notices.iter().map(|notice| {
+                    let frame: serde_json::Value = serde_json::from_str(&notice.frame).unwrap();
+                    (notice.sequence_number.as_str(), frame["type"].as_str().unwrap().to_owned())
+                });
+                (user.as_str(), frames.collect())
             })
-            .collect();
-        assert_eq!(shape, [("bob", vec!["1", "4"]), ("dee", vec!["2"])]);
+            .collect()
+    }
+
+    #[test]
+    fn messages_go_to_their_recipient_in_stream_order_and_nonsense_is_passed_over() {
+        let null = serde_json::Value::Null;
+        let records = vec![
+            record("1", null.clone(), message("ann", "bob", "2026-11-22T10:00:00.000001Z")),
+            record("2", null.clone(), message("cid", "dee", "2026-11-22T10:00:00.000002Z")),
+            record("3", null.clone(), serde_json::json!({"pk": {"S": "USER#bob"}, "sk": {"S": "MSG#x"}, "message": {"N": "1"}})),
+            record("4", null.clone(), message("cid", "bob", "2026-11-22T10:00:00.000003Z")),
+        ];
+        let message = || "message".to_owned();
+        assert_eq!(shape(&by_user(records)), [("bob", vec![("1", message()), ("4", message())]), ("dee", vec![("2", message())])]);
+    }
+
+    #[test]
+    fn a_moved_cursor_is_a_read_receipt_for_the_sender_and_a_settled_delete_is_nothing() {
+        let (t1, t2) = ("2026-11-22T10:00:00.000001Z", "2026-11-22T10:00:00.000002Z");
+        let records = vec![
+            // The first fetch creates the read side.
+            record("1", serde_json::Value::Null, cursor("ann", "bob", Some(t1), 1)),
+            // A delete of a new message settles it without moving the cursor.
+            record("2", cursor("ann", "bob", Some(t1), 1), cursor("ann", "bob", Some(t1), 2)),
+            // A mark_read moves it on.
+            record("3", cursor("ann", "bob", Some(t1), 2), cursor("ann", "bob", Some(t2), 3)),
+        ];
+        let groups = by_user(records);
+        assert_eq!(shape(&groups), [("ann", vec![("1", "read".to_owned()), ("3", "read".to_owned())])]);
+        let receipt: serde_json::Value = serde_json::from_str(&groups[0].1[1].frame).unwrap();
+        assert_eq!(receipt, serde_json::json!({"type": "read", "by": "bob", "through": t2}));
     }
 }

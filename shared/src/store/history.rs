@@ -104,6 +104,36 @@ impl Store {
         }
     }
 
+    /// The timestamps of every message in the range, oldest first;
+    /// strongly consistent.
+    pub(super) async fn timestamps_in(&self, range: MailboxRange<'_>) -> Result<Vec<Timestamp>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Stamp {
+            timestamp: Timestamp,
+        }
+        let mut timestamps = Vec::new();
+        if range.is_empty() {
+            return Ok(timestamps);
+        }
+        let mut start = None;
+        loop {
+            let page = range
+                .query(self)
+                .projection_expression("#ts")
+                .expression_attribute_names("#ts", "timestamp")
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .counted()
+                .await?;
+            let stamps: Vec<Stamp> = serde_dynamo::from_items(page.items.unwrap_or_default())?;
+            timestamps.extend(stamps.into_iter().map(|stamp| stamp.timestamp));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(timestamps);
+            }
+        }
+    }
+
     /// Messages of a mailbox by timestamp, oldest first; missing ones
     /// (deleted since) are left out.
     pub async fn messages_at(

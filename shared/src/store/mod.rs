@@ -7,7 +7,7 @@
 //! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` | `users.rs` |
 //! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` | `sending.rs` (written), `deleting.rs` (deleted) |
 //! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied) |
-//! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs` and `deleting.rs`) |
+//! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs`, `marking.rs` and `deleting.rs`) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //! | WebSocket ticket | `TICKET#<sha256 of ticket>` | `TICKET` | `login`, `expires_at`, `ttl` | `tickets.rs` |
 //! | WebSocket connection, by user | `CONNS#<login>` | `<connection id>` | `login`, `connected_at`, `ttl` | `connections.rs` |
@@ -38,6 +38,7 @@ mod connections;
 mod deleting;
 mod fetch_new;
 mod history;
+mod marking;
 mod idempotency;
 mod merge;
 mod pairs;

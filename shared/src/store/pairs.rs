@@ -166,6 +166,24 @@ impl Store {
         join(self.batch_get_items(keys.collect(), None).await?)
     }
 
+    /// The read horizons of `senders`' pairs in `recipient`'s mailbox: each
+    /// pair's cursor, through which every message counts as read (fetched,
+    /// or covered by mark_read). A pair never read from has none.
+    pub async fn read_horizons(
+        &self,
+        recipient: &Identifier,
+        senders: &[Identifier],
+    ) -> Result<HashMap<Identifier, Timestamp>, StoreError> {
+        #[derive(Deserialize)]
+        struct Horizon {
+            sender: Identifier,
+            fetched_through: Option<Timestamp>,
+        }
+        let keys = senders.iter().map(|sender| cursor_key(recipient, sender)).collect();
+        let horizons: Vec<Horizon> = self.batch_get(keys, Some("sender, fetched_through")).await?;
+        Ok(horizons.into_iter().filter_map(|h| Some((h.sender, h.fetched_through?))).collect())
+    }
+
     /// Every pair of a mailbox: one per sender who ever wrote to it.
     pub async fn pairs(&self, recipient: &Identifier) -> Result<Vec<Pair>, StoreError> {
         let (send_sides, read_sides) =

@@ -106,19 +106,22 @@ mod tests {
 
     use super::*;
 
-    const TEMPLATE_PATTERN: &str =
-        r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "MSG#"}]}}}}"#;
-
     fn record(event_name: &str, sk: &str) -> Value {
         json!({"eventName": event_name, "dynamodb": {"Keys": {"pk": {"S": "USER#bob"}, "sk": {"S": sk}}}})
     }
 
+    /// The filters of template.yaml itself.
     #[test]
-    fn the_templates_pattern_admits_only_inserted_messages() {
-        let filters = Filters(vec![Pattern::parse(TEMPLATE_PATTERN).unwrap()]);
+    fn the_templates_filters_admit_new_messages_and_written_cursors_only() {
+        let template = crate::template::template();
+        let filters = super::super::mapping::Mapping::from_template(&template).unwrap().filters;
         assert!(filters.admits(&record("INSERT", "MSG#0001#alice")));
         assert!(!filters.admits(&record("MODIFY", "MSG#0001#alice")));
         assert!(!filters.admits(&record("REMOVE", "MSG#0001#alice")));
+        assert!(filters.admits(&record("INSERT", "CURSOR#alice")));
+        assert!(filters.admits(&record("MODIFY", "CURSOR#alice")));
+        assert!(!filters.admits(&record("REMOVE", "CURSOR#alice")));
+        assert!(!filters.admits(&record("MODIFY", "PAIR#alice")));
         assert!(!filters.admits(&record("INSERT", "CONN#abc")));
         assert!(!filters.admits(&record("INSERT", "msg#lowercase")));
         assert!(!filters.admits(&json!({"eventName": "INSERT", "dynamodb": {"Keys": {}}})));

@@ -16,11 +16,11 @@ use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{json_body, json_response};
-use crate::model::{page_limit, Timestamp};
+use crate::model::{page_limit, Identifier, Message, ShownMessage, Timestamp};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::MailboxRange;
 use page_token::{decode_next, encode_next};
-use slice::{check_slice, plan_slice, read_slice};
+use slice::{check_slice, check_slice_fits, plan_slice, read_slice};
 
 pub const MAX_SLICE_POSITIONS: usize = 1000;
 pub const RECENT_DAYS: i64 = 30;
@@ -92,24 +92,46 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     }
 
     let (messages, next) = if let Some((start, stop)) = slice {
-        (read_slice(app, range, plan_slice(start, stop), (start, stop)).await?, None)
+        let messages = read_slice(app, range, plan_slice(start, stop), (start, stop)).await?;
+        let shown = show(app, &recipient, messages).await?;
+        check_slice_fits(&shown)?;
+        (shown, None)
     } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
         let from = resume_at.or(period_start);
-        let mut messages =
+        let messages =
             app.store.read_mailbox(MailboxRange { from, ..range }, false, limit + 1, MAX_REPLY_BYTES).await?;
-        let fit = leading_fit(&messages[..messages.len().min(limit)], MAX_REPLY_BYTES);
-        let next = (messages.len() > fit).then(|| {
-            messages.truncate(fit);
-            encode_next(messages[fit - 1].timestamp, &range, limit)
+        let mut shown = show(app, &recipient, messages).await?;
+        let fit = leading_fit(&shown[..shown.len().min(limit)], MAX_REPLY_BYTES);
+        let next = (shown.len() > fit).then(|| {
+            shown.truncate(fit);
+            encode_next(shown[fit - 1].message.timestamp, &range, limit)
         });
-        (messages, next)
+        (shown, next)
     } else {
         let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
         // Newest first, so a cut by size keeps the newest.
-        let mut messages = app.store.read_mailbox(recent, true, limit, MAX_REPLY_BYTES).await?;
-        messages.truncate(leading_fit(&messages, MAX_REPLY_BYTES));
-        messages.reverse();
-        (messages, None)
+        let messages = app.store.read_mailbox(recent, true, limit, MAX_REPLY_BYTES).await?;
+        let mut shown = show(app, &recipient, messages).await?;
+        shown.truncate(leading_fit(&shown, MAX_REPLY_BYTES));
+        shown.reverse();
+        (shown, None)
     };
     Ok(json_response(StatusCode::OK, &json!({"messages": messages, "next": next})))
+}
+
+/// `messages` of `recipient`'s mailbox with their read flags, from the read
+/// horizons of their senders' pairs (one batch read of those pairs' read
+/// sides, none when there is no message).
+async fn show(app: &App, recipient: &Identifier, messages: Vec<Message>) -> Result<Vec<ShownMessage>, ApiError> {
+    let mut senders: Vec<Identifier> = messages.iter().map(|message| message.sender.clone()).collect();
+    senders.sort();
+    senders.dedup();
+    let horizons = app.store.read_horizons(recipient, &senders).await?;
+    Ok(messages
+        .into_iter()
+        .map(|message| {
+            let through = horizons.get(&message.sender).copied();
+            ShownMessage::new(message, through)
+        })
+        .collect())
 }

@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::error::ApiError;
-use crate::model::Message;
+use crate::model::{Message, ShownMessage};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::MailboxRange;
 
@@ -118,17 +118,23 @@ pub(super) async fn read_slice(
     if messages.len() > MAX_SLICE_POSITIONS {
         return Err(too_many_positions());
     }
-    let fit = leading_fit(&messages, MAX_REPLY_BYTES);
-    if fit < messages.len() {
+    if newest_first {
+        messages.reverse();
+    }
+    Ok(messages)
+}
+
+/// A slice has no `next`: one whose messages do not fit in a reply is a
+/// 400 that says how many of its positions do.
+pub(super) fn check_slice_fits(shown: &[ShownMessage]) -> Result<(), ApiError> {
+    let fit = leading_fit(shown, MAX_REPLY_BYTES);
+    if fit < shown.len() {
         return Err(ApiError::bad_request(format!(
             "the messages of this slice are more than one reply carries ({MAX_REPLY_BYTES} bytes); \
              only its first {fit} positions fit: ask for fewer positions, or page by period"
         )));
     }
-    if newest_first {
-        messages.reverse();
-    }
-    Ok(messages)
+    Ok(())
 }
 
 #[cfg(test)]
