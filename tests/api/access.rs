@@ -50,6 +50,8 @@ fn body_for(world: &World, path: &str, cell: usize) -> Option<Value> {
         "/send_message" => Some(json!({"sender": bob, "recipient": alice, "message": "matrix"})),
         "/fetch_new_messages" => Some(json!({"recipient": alice})),
         "/fetch_messages" => Some(json!({"recipient": alice})),
+        // Marks nothing of alice's whoever calls: a caller marks their own mailbox.
+        "/mark_read" => Some(json!({"sender": bob, "through": world.stamps[cell]})),
         "/delete_message" => Some(json!({"sender": bob, "recipient": alice, "timestamp": world.stamps[cell]})),
         // Another message than delete_message's cell, so each allowed
         // delete removes one.
@@ -66,7 +68,7 @@ fn expected_status(path: &str, credential: Credential) -> u16 {
     use Credential::*;
     match (credential, path) {
         (NoToken | Malformed | Unknown | Expired | Revoked, _) => 401,
-        (_, "/logout" | "/conversations") => 200,
+        (_, "/logout" | "/conversations" | "/mark_read") => 200,
         // A ticket opens a socket for its holder's own mailbox.
         (_, "/realtime_ticket") => 201,
         (OtherParty, "/delete_message" | "/delete_messages") => 201,
@@ -128,7 +130,7 @@ async fn every_endpoint_against_every_credential() {
     let mut cells = 0;
     let mut deleted = 0;
     let endpoints = protected_routes();
-    assert_eq!(endpoints.len(), 8);
+    assert_eq!(endpoints.len(), 9);
     for (method, path) in &endpoints {
         let (method, path) = (method.as_str(), path.as_str());
         for (cell, credential) in CREDENTIALS.into_iter().enumerate() {
@@ -143,6 +145,9 @@ async fn every_endpoint_against_every_credential() {
                     "nothing but an error"
                 );
             }
+            if path == "/mark_read" && expected == 200 {
+                assert_eq!(reply.body["marked"], 0, "{credential:?} marks nothing in alice's mailbox");
+            }
             if path == "/conversations" && expected == 200 {
                 let rows = reply.body["conversations"].as_array().unwrap();
                 assert!(rows.is_empty(), "{credential:?} sees only their own conversations: {rows:?}");
@@ -156,7 +161,7 @@ async fn every_endpoint_against_every_credential() {
             }
         }
     }
-    assert_eq!(cells, 56);
+    assert_eq!(cells, 63);
 
     // Alice's own view: her token works, nothing was sent in bob's name,
     // nothing of hers was consumed, and only the parties' deletes happened.

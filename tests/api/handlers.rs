@@ -52,6 +52,12 @@ async fn events_do_what_they_say() {
     assert_eq!(pairs.len(), 1, "the conversation row stays");
     assert_eq!(pairs[0].new_messages, 0, "deleted messages no longer count as new");
 
+    let (app, answer) = run_event("mark_read", &files["mark_read"]).await;
+    assert_eq!(answer.body["marked"], 1, "bob's first message to alice");
+    let Answer { body, .. } =
+        crate::helpers::call(&app, "fetch_new_messages", "demo-token-alice", serde_json::json!({})).await;
+    assert_eq!(texts(&body), ["Or one o'clock, if that suits you better."], "only the later one is still new");
+
     let (app, answer) = run_event("realtime_ticket", &files["realtime_ticket"]).await;
     let ticket = answer.body["ticket"].as_str().expect("a ticket");
     assert_eq!(answer.body["url"], "ws://127.0.0.1:9001");

@@ -17,5 +17,6 @@ mod logs;
 mod long_poll;
 mod openapi;
 mod rate_limits;
+mod read_state;
 mod realtime;
 mod routes;

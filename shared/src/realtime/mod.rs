@@ -23,12 +23,19 @@ use crate::model::{Identifier, Message, Timestamp};
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame<'a> {
-    Message { message: &'a Message },
+    Message {
+        message: &'a Message,
+    },
     /// `by` has read what the frame's receiver sent them, up to and
     /// including `through`.
-    Read { by: &'a Identifier, through: Timestamp },
+    Read {
+        by: &'a Identifier,
+        through: Timestamp,
+    },
     Pong,
-    Error { error: String },
+    Error {
+        error: String,
+    },
 }
 
 impl Frame<'_> {

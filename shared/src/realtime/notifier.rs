@@ -315,11 +315,18 @@ mod tests {
         let records = vec![
             record("1", null.clone(), message("ann", "bob", "2026-11-22T10:00:00.000001Z")),
             record("2", null.clone(), message("cid", "dee", "2026-11-22T10:00:00.000002Z")),
-            record("3", null.clone(), serde_json::json!({"pk": {"S": "USER#bob"}, "sk": {"S": "MSG#x"}, "message": {"N": "1"}})),
+            record(
+                "3",
+                null.clone(),
+                serde_json::json!({"pk": {"S": "USER#bob"}, "sk": {"S": "MSG#x"}, "message": {"N": "1"}}),
+            ),
             record("4", null.clone(), message("cid", "bob", "2026-11-22T10:00:00.000003Z")),
         ];
         let message = || "message".to_owned();
-        assert_eq!(shape(&by_user(records)), [("bob", vec![("1", message()), ("4", message())]), ("dee", vec![("2", message())])]);
+        assert_eq!(
+            shape(&by_user(records)),
+            [("bob", vec![("1", message()), ("4", message())]), ("dee", vec![("2", message())])]
+        );
     }
 
     #[test]

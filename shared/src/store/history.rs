@@ -174,7 +174,11 @@ impl Store {
         let mut found = Vec::new();
         let mut keys = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true);
         if let Some(projection) = projection {
-            keys = keys.projection_expression(projection).expression_attribute_names("#ts", "timestamp");
+            keys = keys.projection_expression(projection);
+            // DynamoDB refuses a name placeholder that the projection does not use.
+            if projection.contains("#ts") {
+                keys = keys.expression_attribute_names("#ts", "timestamp");
+            }
         }
         let mut request = Some(keys.build()?);
         let mut attempt = 0;

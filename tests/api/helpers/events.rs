@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use messenger_tools::template::repo_root;
 
-pub const EXPECTED: [(&str, u16); 19] = [
+pub const EXPECTED: [(&str, u16); 20] = [
     ("register", 201),
     ("register-taken", 409),
     ("login", 200),
@@ -21,6 +21,7 @@ pub const EXPECTED: [(&str, u16); 19] = [
     ("delete_message-not-found", 404),
     ("delete_messages", 201),
     ("conversations", 200),
+    ("mark_read", 200),
     ("realtime_ticket", 201),
     ("realtime_connect-unknown-ticket", 401),
     ("realtime_default", 200),

@@ -243,6 +243,15 @@ impl TestApp {
         reply.body
     }
 
+    /// Marks `user`'s messages from `sender` read through `through`;
+    /// returns how many were marked.
+    pub async fn mark_read(&self, user: &User, sender: &User, through: &str) -> u64 {
+        let body = json!({"sender": sender.login, "through": through});
+        let reply = self.call("POST", "/mark_read", Some(&user.token), Some(body)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body["marked"].as_u64().expect("marked")
+    }
+
     /// The body of the user's conversations reply.
     pub async fn conversations(&self, user: &User) -> Value {
         self.call("GET", "/conversations", Some(&user.token), None).await.body
