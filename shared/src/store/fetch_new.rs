@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
 use super::pending::PendingSenders;
-use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
+use super::transaction::{after_losses, Transaction};
 use super::{failed_condition, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
@@ -81,12 +81,7 @@ impl Store {
         // fetch's progress.
         let mut losses = 0;
         loop {
-            if losses > 0 {
-                if losses > MAX_RACES_LOST {
-                    return Err(StoreError::Contention);
-                }
-                back_off(losses).await;
-            }
+            after_losses(losses).await?;
             let Some(Candidates { streams, more_senders, mut drained }) =
                 self.oldest_new(recipient, sender, limit).await?
             else {

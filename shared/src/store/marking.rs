@@ -3,7 +3,7 @@
 //! messages it passes on the pair's read side (`pairs.rs`), under the same
 //! `rev` condition as a fetch or a delete. Owns no items.
 
-use super::transaction::{back_off, Transaction, MAX_RACES_LOST};
+use super::transaction::{after_losses, Transaction};
 use super::{MailboxRange, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
@@ -22,12 +22,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let mut losses = 0;
         loop {
-            if losses > 0 {
-                if losses > MAX_RACES_LOST {
-                    return Err(StoreError::Contention);
-                }
-                back_off(losses).await;
-            }
+            after_losses(losses).await?;
             let Some(pair) = self.pair(recipient, sender).await? else {
                 return Ok(0);
             };

@@ -218,6 +218,19 @@ pub(super) async fn back_off(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
+/// Before a try of something that loses races to its peers (a fetch to
+/// another fetch, say), after `losses` of them: nothing before the first
+/// try, a back-off after a loss, and a give-up past [`MAX_RACES_LOST`].
+pub(super) async fn after_losses(losses: u32) -> Result<(), StoreError> {
+    if losses > MAX_RACES_LOST {
+        return Err(StoreError::Contention);
+    }
+    if losses > 0 {
+        back_off(losses).await;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
