@@ -17,7 +17,8 @@ trap stop_stack EXIT
 trap 'exit 130' INT TERM
 export PATH="$TOOLS/venv/bin:$PATH"
 
-FUNCTIONS="register login send_message fetch_new_messages fetch_messages delete_message delete_messages conversations logout"
+FUNCTIONS="register login send_message fetch_new_messages fetch_messages delete_message delete_messages conversations logout
+  realtime_ticket realtime_connect realtime_disconnect realtime_default realtime_notifier"
 if [ ! -x "$TOOLS/bench-python/bin/python" ]; then
   python3 -m venv "$TOOLS/bench-python"
   "$TOOLS/bench-python/bin/pip" install --quiet --disable-pip-version-check "boto3==1.44.5"
@@ -29,7 +30,7 @@ rustup target add aarch64-unknown-linux-gnu >/dev/null
 # build them: the watch below reuses these binaries, and the harness measures
 # the code Lambda runs, optimised the same way.
 phase "building the release binaries for this machine"
-cargo build --quiet --release $(printf -- '--bin %s ' $FUNCTIONS bench)
+cargo build --quiet --release $(printf -- '--bin %s ' $FUNCTIONS bench realtime_bridge)
 
 phase "building the zipped arm64 artifacts, meanwhile counting capacity"
 use_local_aws_env
@@ -48,8 +49,13 @@ for function in $FUNCTIONS; do
   targets+=("$function=target/release/$function")
 done
 targets+=("python-boto3=$TOOLS/bench-python/bin/python scripts/python_baseline.py")
+# The WebSocket bridge's port, which the functions are told before they
+# start (the bridge itself starts for the push phase).
+export REALTIME_PORT
+REALTIME_PORT=$(free_port)
 phase "measuring cold starts"
-ARTIFACTS_DIR=target/lambda COLDSTART_LOG="$STACK_LOGS/coldstart.log" \
+WEBSOCKET_URL="ws://127.0.0.1:$REALTIME_PORT" AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI="http://127.0.0.1:$REALTIME_PORT" \
+  ARTIFACTS_DIR=target/lambda COLDSTART_LOG="$STACK_LOGS/coldstart.log" \
   python3 scripts/coldstart.py "${COLD_STARTS:-20}" events "${targets[@]}" >"$STACK_LOGS/coldstart.md"
 
 phase "measuring latency"
@@ -63,10 +69,18 @@ BENCH_HTTP_URL="http://127.0.0.1:$api_port" target/release/bench latency >"$STAC
 phase "measuring a hot mailbox through the fault proxy's AWS conflict rules"
 target/release/bench hot >"$STACK_LOGS/hot.md"
 
+# The bridge starts after the timings above: while it runs, every message
+# stored goes through the stream to the notifier, which would load the
+# machine under them.
+phase "measuring push through the WebSocket bridge"
+start_bridge "$REALTIME_PORT" "$api_port" release
+BENCH_HTTP_URL="http://127.0.0.1:$api_port" BENCH_WEBSOCKET_URL="ws://127.0.0.1:$REALTIME_PORT" \
+  target/release/bench push >"$STACK_LOGS/push.md"
+
 out="$STACK_LOGS/bench.md"
 {
   echo "Measured on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), DynamoDB Local $(grep -m1 -o '([0-9.]*)' "$TOOLS/dynamodb/README.txt" | tr -d '()') (in memory)."
-  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md" "$STACK_LOGS/hot.md"
+  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md" "$STACK_LOGS/push.md" "$STACK_LOGS/hot.md"
 } | tee "$out"
 
 python3 - "$out" README.md <<'PY'

@@ -9,9 +9,15 @@ answering. Prints a Markdown table of medians, with each function's zipped
 arm64 artifact from ARTIFACTS_DIR/<name>/bootstrap.zip when it exists, and
 the ratio of the Python baseline's start-up to the slowest Rust one.
 
+Each function gets EVENTS_DIR/<name>.json, else the first <name>-*.json
+(such as realtime_connect-unknown-ticket.json), else a bare HTTP event.
+The status column is the reply's statusCode; for a stream function, the
+number of records it reported as failed.
+
 usage: coldstart.py RUNS EVENTS_DIR NAME=COMMAND...  (the baseline last)
 """
 
+import glob
 import json
 import os
 import statistics
@@ -68,15 +74,36 @@ class Handler(BaseHTTPRequestHandler):
         payload = self.rfile.read(length)
         if self.path.startswith(PREFIX) and self.path.endswith("/response"):
             runtime.answer_at = time.perf_counter()
-            try:
-                runtime.status = json.loads(payload).get("statusCode")
-            except ValueError:
-                runtime.status = None
+            runtime.status = status_of(payload)
+        elif self.path.endswith("/error"):
+            runtime.answer_at = time.perf_counter()
+            runtime.status = "error"
         self.send_response(202)
         self.send_header("Content-Length", "0")
         self.end_headers()
         if self.path.endswith("/response") or self.path.endswith("/error"):
             runtime.answered.set()
+
+
+def status_of(payload):
+    try:
+        reply = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(reply, dict):
+        return None
+    if "statusCode" in reply:
+        return reply["statusCode"]
+    if "batchItemFailures" in reply:
+        return f"{len(reply['batchItemFailures'])} failed records"
+    return None
+
+
+def event_for(events_dir, name):
+    exact = os.path.join(events_dir, f"{name}.json")
+    variants = sorted(glob.glob(os.path.join(events_dir, f"{name}-*.json")))
+    chosen = exact if os.path.exists(exact) else (variants[0] if variants else None)
+    return open(chosen).read() if chosen else json.dumps({"rawPath": "/"})
 
 
 def peak_rss_kib(pid):
@@ -133,8 +160,7 @@ def main():
     inits = []
     for target in targets:
         name, command = target.split("=", 1)
-        event_file = os.path.join(events_dir, f"{name}.json")
-        event = open(event_file).read() if os.path.exists(event_file) else json.dumps({"rawPath": "/"})
+        event = event_for(events_dir, name)
         samples = [measure(command.split(), event, env) for _ in range(runs)]
         init = statistics.median(s[0] for s in samples)
         first = statistics.median(s[1] for s in samples)

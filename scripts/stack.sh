@@ -85,10 +85,11 @@ start_watch() {
 # The dev-only WebSocket bridge on 127.0.0.1:$1 (WebSocket API and
 # Management API), invoking the functions of the watch on port $2 and
 # feeding TABLE_NAME's stream to the notifier. Runs the binary the
-# workspace build made, as the table tool does.
+# workspace build made, as the table tool does: of the profile $3
+# (default debug; the bench builds release).
 start_bridge() {
-  local port=$1 watch_port=$2
-  setsid "$ROOT/target/debug/realtime_bridge" --port "$port" --watch "http://127.0.0.1:$watch_port" \
+  local port=$1 watch_port=$2 profile=${3:-debug}
+  setsid "$ROOT/target/$profile/realtime_bridge" --port "$port" --watch "http://127.0.0.1:$watch_port" \
     >"$STACK_LOGS/bridge.log" 2>&1 &
   STACK_PIDS+=($!)
   wait_for_port "$port" 30 "the WebSocket bridge"

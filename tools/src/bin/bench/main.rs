@@ -6,6 +6,9 @@
 //! hot mailbox's send rate through the fault proxy's AWS conflict rules.
 //! Prints Markdown tables.
 
+mod costs;
+mod push;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
@@ -105,9 +108,9 @@ fn units(consumed: Consumed) -> String {
     format!("{:.1} R / {:.1} W", consumed.read, consumed.write)
 }
 
-/// Prints the capacity table; returns that of one send and one fetch of
-/// new messages, for the cost estimate.
-async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed) {
+/// Prints the capacity table; returns that of one send, one fetch of new
+/// messages and one fetch that finds nothing new, for the cost estimates.
+async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed, Consumed) {
     println!("\n### DynamoDB capacity of one call (1 KB messages)\n");
     println!("| endpoint | read / write capacity units |\n|---|---|");
     let bob = register(app, "cap-bob").await;
@@ -139,6 +142,15 @@ async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed) {
     let (_, body, c, _) = call(app, "fetch_new_messages", &reader, Some(json!({"limit": 100}))).await;
     assert_eq!(body["messages"].as_array().map(Vec::len), Some(100));
     println!("| fetch_new_messages (any sender, 100 of 10 senders × 50 new) | {} |", units(c));
+    // A poll of a drained mailbox, as the latency table's and a polling
+    // client's.
+    let poller = register(app, "cap-poller").await;
+    call(app, "send_message", &bob, Some(json!({"recipient": "cap-poller", "message": text_1kb("poll")}))).await;
+    call(app, "fetch_new_messages", &poller, Some(json!({}))).await;
+    let (_, body, c, _) = call(app, "fetch_new_messages", &poller, Some(json!({}))).await;
+    assert_eq!(body["messages"].as_array().map(Vec::len), Some(0));
+    println!("| fetch_new_messages (nothing new) | {} |", units(c));
+    let poll = c;
     let (_, _, c, _) = call(app, "fetch_messages", &carl, Some(json!({"limit": 10}))).await;
     println!("| fetch_messages (recent, 10) | {} |", units(c));
     let body = json!({"sender": "cap-bob", "recipient": "cap-carl", "timestamp": stamps[0]});
@@ -151,7 +163,7 @@ async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed) {
     println!("| conversations | {} |", units(c));
     let (_, _, c, _) = call(app, "logout", &spare, None).await;
     println!("| logout | {} |", units(c));
-    (send, fetch)
+    (send, fetch, poll)
 }
 
 async fn capacity_by_mailbox_size(app: &App) {
@@ -528,28 +540,6 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
     (send.handler.0, poll.handler.0)
 }
 
-/// On-demand prices, us-east-1: API Gateway HTTP API, Lambda arm64, DynamoDB.
-const API_PER_MILLION: f64 = 1.00;
-const LAMBDA_REQUESTS_PER_MILLION: f64 = 0.20;
-const LAMBDA_PER_GB_SECOND: f64 = 0.000_013_333_4;
-const LAMBDA_MEMORY_GB: f64 = 0.25;
-const DYNAMODB_WRITE_PER_MILLION: f64 = 0.625;
-const DYNAMODB_READ_PER_MILLION: f64 = 0.125;
-
-fn cost_row(what: &str, consumed: Consumed, duration_ms: f64) {
-    let lambda = LAMBDA_REQUESTS_PER_MILLION + LAMBDA_PER_GB_SECOND * LAMBDA_MEMORY_GB * duration_ms / 1000.0 * 1e6;
-    let dynamodb = consumed.write * DYNAMODB_WRITE_PER_MILLION + consumed.read * DYNAMODB_READ_PER_MILLION;
-    let total = API_PER_MILLION + lambda + dynamodb;
-    println!("| {what} | ${API_PER_MILLION:.2} | ${lambda:.2} | ${dynamodb:.2} | **${total:.2}** |");
-}
-
-fn costs(send: Consumed, fetch: Consumed, (send_ms, fetch_ms): (f64, f64)) {
-    println!("\n### Cost per million calls at on-demand prices (us-east-1; Lambda arm64 at 256 MB billed for the handler p50 above)\n");
-    println!("| call | API Gateway | Lambda | DynamoDB | total |\n|---|---:|---:|---:|---:|");
-    cost_row("send_message (1 KB)", send, send_ms);
-    cost_row("fetch_new_messages (10 new)", fetch, fetch_ms);
-}
-
 /// The bare calls of a read: the token lookup, then its queries at once,
 /// timed together.
 async fn token_then_queries(
@@ -578,9 +568,11 @@ fn row(endpoint: &str, measured: &SideBySide, over_http: Option<(f64, f64)>) {
     );
 }
 
-/// Where `capacity` leaves the units of one send and one fetch for the
-/// cost estimate of `latency`.
+/// Where `capacity` leaves the units of one send, one fetch and one empty
+/// fetch, and `latency` the handlers' p50, for the cost estimates of
+/// `latency` and `push`.
 const CAPACITY_FILE: &str = "target/bench-logs/capacity.json";
+const LATENCY_FILE: &str = "target/bench-logs/latency.json";
 
 fn consumed_json(consumed: Consumed) -> Value {
     json!({"read": consumed.read, "write": consumed.write})
@@ -590,10 +582,16 @@ fn consumed_from(value: &Value) -> Consumed {
     Consumed { read: value["read"].as_f64().expect("read units"), write: value["write"].as_f64().expect("write units") }
 }
 
+fn read_json(file: &str, written_by: &str) -> Value {
+    let text = std::fs::read(file).unwrap_or_else(|_| panic!("run `bench {written_by}` first: no {file}"));
+    serde_json::from_slice(&text).unwrap_or_else(|error| panic!("{file}: {error}"))
+}
+
 /// `bench prepare` creates and seeds the table named by TABLE_NAME;
 /// `bench capacity` prints the capacity tables (counts, not timings, so it
 /// may run while something else loads the machine); `bench latency` prints
-/// the latency table and the cost estimate.
+/// the latency table and the cost estimate; `bench push` prints push's
+/// latency through the bridge and the cost of a connected user-hour.
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let command = std::env::args().nth(1).unwrap_or_default();
@@ -608,20 +606,30 @@ async fn main() {
     app.config.registrations_per_hour = u32::MAX;
     match command.as_str() {
         "capacity" => {
-            let (send, fetch) = capacity_per_endpoint(&app).await;
+            let (send, fetch, poll) = capacity_per_endpoint(&app).await;
             capacity_by_mailbox_size(&app).await;
             capacity_at_the_limits(&app).await;
-            let units = json!({"send": consumed_json(send), "fetch": consumed_json(fetch)});
+            let units =
+                json!({"send": consumed_json(send), "fetch": consumed_json(fetch), "poll": consumed_json(poll)});
             std::fs::write(CAPACITY_FILE, units.to_string()).expect("write the capacity file");
         }
         "latency" => {
-            let units: Value =
-                serde_json::from_slice(&std::fs::read(CAPACITY_FILE).expect("run `bench capacity` first"))
-                    .expect("capacity file");
-            let durations = latencies(&app, Http::from_env().as_ref()).await;
-            costs(consumed_from(&units["send"]), consumed_from(&units["fetch"]), durations);
+            let units = read_json(CAPACITY_FILE, "capacity");
+            let (send_ms, poll_ms) = latencies(&app, Http::from_env().as_ref()).await;
+            let durations = json!({"send_ms": send_ms, "poll_ms": poll_ms});
+            std::fs::write(LATENCY_FILE, durations.to_string()).expect("write the latency file");
+            costs::per_million_calls(consumed_from(&units["send"]), consumed_from(&units["fetch"]), (send_ms, poll_ms));
+        }
+        "push" => {
+            let units = read_json(CAPACITY_FILE, "capacity");
+            let durations = read_json(LATENCY_FILE, "latency");
+            let poll = costs::PollMeasured {
+                fetch_ms: durations["poll_ms"].as_f64().expect("poll_ms"),
+                fetch: consumed_from(&units["poll"]),
+            };
+            push::run(&app, &stack_table(), poll).await;
         }
         "hot" => hot_mailbox(&stack_table()).await,
-        _ => panic!("usage: bench prepare | capacity | latency | hot"),
+        _ => panic!("usage: bench prepare | capacity | latency | push | hot"),
     }
 }
