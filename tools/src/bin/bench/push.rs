@@ -239,8 +239,8 @@ pub async fn run(app: &App, table: &str, poll: PollMeasured) {
     println!(
         "Locally the path is `cargo lambda watch` and the dev bridge, which reads DynamoDB Local's stream every \
          100 ms when idle and invokes the notifier through the watch: that poll dominates the figure. On AWS it \
-         is the table's stream, Lambda's event source mapping and the Management API, typically sub-second; \
-         not measured here.\n"
+         is the table's stream, Lambda's event source mapping and the Management API, whose delay this bench \
+         does not measure.\n"
     );
     println!("| path | p50 (ms) | p99 (ms) | frames arrived | repeated frames |\n|---|---:|---:|---:|---:|");
     println!("| 201 → frame, through the bridge | {p50:.1} | {p99:.1} | {arrived} of {PUSHED} | {} |", pushed.repeated);
