@@ -159,6 +159,8 @@ fn stream_event(message: &Message, sequence: usize) -> Event {
     let mut record = EventRecord::default();
     record.event_name = "INSERT".to_owned();
     record.event_source = Some("aws:dynamodb".to_owned());
+    let keys = json!({"pk": format!("USER#{}", message.recipient), "sk": format!("MSG#{}", message.timestamp)});
+    record.change.keys = serde_dynamo::to_item(keys).expect("a message item's keys");
     record.change.new_image = serde_dynamo::to_item(message).expect("a message item");
     record.change.sequence_number = Some(format!("{sequence:021}"));
     let mut event = Event::default();
