@@ -461,22 +461,37 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
     };
     let send = side_by_side(send_handler, send_bare).await;
 
-    // fetch_messages, recent view of 10: token read + one query.
+    // fetch_messages, recent view of 10: token read, one query, then the
+    // read sides of the senders on the page (for the read flags).
     let recent = side_by_side(
         |_| {
             let token = recipient_token.clone();
             async move { call(app, "fetch_messages", &token, Some(json!({"limit": 10}))).await.3 }
         },
         |_| {
-            let mailbox = id(recipient);
-            let range = MailboxRange { recipient: &mailbox, sender: None, from: None, to: None };
-            let query = range
-                .query(&app.store)
-                .scan_index_forward(false)
-                .projection_expression("sender, recipient, #ts, message")
-                .expression_attribute_names("#ts", "timestamp")
-                .limit(10);
-            token_then_queries(get_token(recipient_token.clone()), vec![query])
+            let token = get_token(recipient_token.clone());
+            async move {
+                let mailbox = id(recipient);
+                let range = MailboxRange { recipient: &mailbox, sender: None, from: None, to: None };
+                let query = range
+                    .query(&app.store)
+                    .scan_index_forward(false)
+                    .projection_expression("sender, recipient, #ts, message")
+                    .expression_attribute_names("#ts", "timestamp")
+                    .limit(10);
+                let started = Instant::now();
+                token.await;
+                let page = query.return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.expect("query");
+                let mut senders: Vec<Identifier> = page
+                    .items()
+                    .iter()
+                    .filter_map(|item| item.get("sender")?.as_s().ok().map(|sender| id(sender)))
+                    .collect();
+                senders.sort();
+                senders.dedup();
+                app.store.read_horizons(&mailbox, &senders).await.expect("read sides");
+                started.elapsed()
+            }
         },
     )
     .await;
