@@ -39,8 +39,18 @@ fn key_schema(value: &Value) -> Vec<KeySchemaElement> {
         .collect()
 }
 
+/// Who a table is for. Only the local stack's has the template's stream,
+/// which the WebSocket bridge reads: nothing reads an in-process test's,
+/// and DynamoDB Local keeps a stream record of every write to a table
+/// with one, which slows the suites that load it hard.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TableFor {
+    Stack,
+    InProcess,
+}
+
 /// Creates the table as `template.yaml` defines it, unless it exists.
-pub async fn create_table(client: &Client, name: &str) {
+pub async fn create_table(client: &Client, name: &str, table_for: TableFor) {
     if client.describe_table().table_name(name).send().await.is_ok() {
         return;
     }
@@ -79,7 +89,8 @@ pub async fn create_table(client: &Client, name: &str) {
     });
     // The notifier's stream (read locally by the WebSocket bridge). In the
     // template a StreamViewType alone enables it; the API wants both.
-    let stream = properties["StreamSpecification"]["StreamViewType"].as_str().map(|view| {
+    let stream = properties["StreamSpecification"]["StreamViewType"].as_str().filter(|_| table_for == TableFor::Stack);
+    let stream = stream.map(|view| {
         StreamSpecification::builder()
             .stream_enabled(true)
             .stream_view_type(StreamViewType::from(view))
@@ -117,9 +128,9 @@ pub async fn create_table(client: &Client, name: &str) {
 
 /// Creates `table` (as `template.yaml` defines it) at the environment's
 /// DynamoDB endpoint; with `seed`, writes the demo data too.
-pub async fn prepare_table(table: &str, seed: bool) {
+pub async fn prepare_table(table: &str, seed: bool, table_for: TableFor) {
     let client = dynamodb_client().await;
-    create_table(&client, table).await;
+    create_table(&client, table, table_for).await;
     if seed {
         seed_demo(&Store::new(client, table)).await;
     }

@@ -7,7 +7,7 @@ use lambda_http::http::HeaderMap;
 use lambda_http::Request;
 use messenger_tools::handlers::{dispatch, dispatch_route, handler_request};
 use messenger_tools::stack::app_at;
-use messenger_tools::table::prepare_table;
+use messenger_tools::table::{prepare_table, TableFor};
 use serde_json::Value;
 use shared::store::capacity::measure;
 use shared::{App, Config};
@@ -59,7 +59,7 @@ impl DemoApp {
 
     async fn start(turn: Turn, label: &str, endpoint: Option<&str>) -> Self {
         let table = format!("{label}-{:08x}", rand::random::<u32>());
-        prepare_table(&table, true).await;
+        prepare_table(&table, true, TableFor::InProcess).await;
         Self { app: app_at(endpoint, &table).await, _turn: turn }
     }
 }

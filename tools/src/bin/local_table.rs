@@ -6,13 +6,13 @@
 
 use messenger_tools::demo::DEMO_USERS;
 use messenger_tools::stack::stack_table;
-use messenger_tools::table::prepare_table;
+use messenger_tools::table::{prepare_table, TableFor};
 
 #[tokio::main]
 async fn main() {
     let table = stack_table();
     let seed = std::env::args().any(|arg| arg == "--seed-demo");
-    prepare_table(&table, seed).await;
+    prepare_table(&table, seed, TableFor::Stack).await;
     if seed {
         let users: Vec<String> = DEMO_USERS
             .iter()

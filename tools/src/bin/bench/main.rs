@@ -16,7 +16,7 @@ use futures::future::join_all;
 use messenger_tools::fault_proxy::{Fault, FaultProxy};
 use messenger_tools::handlers::{dispatch, handler_request as request, method_of};
 use messenger_tools::stack::{app_at, stack_table};
-use messenger_tools::table::prepare_table;
+use messenger_tools::table::{prepare_table, TableFor};
 use serde_json::{json, Value};
 use shared::model::{Identifier, Timestamp};
 use shared::store::capacity::{measure, Consumed};
@@ -611,7 +611,7 @@ fn read_json(file: &str, written_by: &str) -> Value {
 async fn main() {
     let command = std::env::args().nth(1).unwrap_or_default();
     if command == "prepare" {
-        return prepare_table(&stack_table(), true).await;
+        return prepare_table(&stack_table(), true, TableFor::Stack).await;
     }
     // The table the local stack serves, so calls over HTTP see the same users.
     let mut app = app_at(None, &stack_table()).await;
