@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
         token_ttl_seconds: 60,
         send_rate_per_minute: 0,
         registrations_per_hour: 0,
+        websocket_url: None,
     };
     let make = || request(content_type, key, body);
 
@@ -58,6 +59,7 @@ fuzz_target!(|data: &[u8]| {
     refused_with_4xx(endpoints::fetch_messages::parse(&make()));
     refused_with_4xx(endpoints::delete_message::parse(&make()));
     refused_with_4xx(endpoints::delete_messages::parse(&make()));
+    refused_with_4xx(endpoints::mark_read::parse(&make()));
 
     if let Ok(text) = std::str::from_utf8(rest) {
         if let Ok(timestamp) = Timestamp::parse("timestamp", text) {
