@@ -90,8 +90,14 @@ impl App {
     /// Builds the DynamoDB client from the standard AWS environment
     /// (`AWS_ENDPOINT_URL_DYNAMODB` points it at DynamoDB Local).
     pub async fn from_env() -> Result<Self, Error> {
+        Self::with_aws(&aws_config().await)
+    }
+
+    /// Like [`App::from_env`], with an AWS configuration already loaded
+    /// (a function that builds other clients too loads it once).
+    pub fn with_aws(aws: &aws_config::SdkConfig) -> Result<Self, Error> {
         let config = Config::from_env()?;
-        let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+        let client = aws_sdk_dynamodb::Client::new(aws);
         Ok(Self { store: Store::new(client, config.table_name.clone()), config })
     }
 }

@@ -9,6 +9,8 @@ use super::route_response;
 use crate::app::App;
 use crate::auth::token_hash;
 
+const UNKNOWN_TICKET: &str = "unknown, used or expired ticket; ask POST /realtime_ticket for a new one";
+
 /// Longer than any ticket we issue; anything longer is not worth a lookup.
 const TICKET_MAX_CHARS: usize = 256;
 
@@ -23,11 +25,11 @@ pub async fn handle(app: &App, event: ApiGatewayWebsocketProxyRequest) -> ApiGat
         );
     };
     if ticket.len() > TICKET_MAX_CHARS {
-        return refused("unknown, used or expired ticket; ask POST /realtime_ticket for a new one");
+        return refused(UNKNOWN_TICKET);
     }
     let login = match app.store.take_ticket(&token_hash(ticket)).await {
         Ok(Some(login)) => login,
-        Ok(None) => return refused("unknown, used or expired ticket; ask POST /realtime_ticket for a new one"),
+        Ok(None) => return refused(UNKNOWN_TICKET),
         Err(error) => {
             tracing::error!(error = %error, "could not check a ticket");
             return unavailable("the ticket could not be checked; ask POST /realtime_ticket for a new one and retry");

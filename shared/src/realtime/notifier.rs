@@ -44,9 +44,9 @@ impl Notifier {
     /// address) in `AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`, the SDK's
     /// standard variable, which the template sets.
     pub async fn from_env() -> Result<Self, Error> {
-        let app = App::from_env().await?;
-        let management = aws_sdk_apigatewaymanagement::Client::new(&aws_config().await);
-        Ok(Self::new(app.store, management))
+        let aws = aws_config().await;
+        let app = App::with_aws(&aws)?;
+        Ok(Self::new(app.store, aws_sdk_apigatewaymanagement::Client::new(&aws)))
     }
 }
 
