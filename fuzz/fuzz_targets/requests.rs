@@ -60,6 +60,8 @@ fuzz_target!(|data: &[u8]| {
     refused_with_4xx(endpoints::delete_message::parse(&make()));
     refused_with_4xx(endpoints::delete_messages::parse(&make()));
     refused_with_4xx(endpoints::mark_read::parse(&make()));
+    refused_with_4xx(endpoints::delete_conversation::parse(&make()));
+    refused_with_4xx(endpoints::parse_login(&make()));
 
     if let Ok(text) = std::str::from_utf8(rest) {
         if let Ok(timestamp) = Timestamp::parse("timestamp", text) {

@@ -46,7 +46,11 @@ struct World {
 fn body_for(world: &World, path: &str, cell: usize) -> Option<Value> {
     let (alice, bob) = (&world.alice.login, &world.bob.login);
     match path {
-        "/logout" | "/conversations" | "/realtime_ticket" => None,
+        "/logout" | "/conversations" | "/realtime_ticket" | "/blocked" => None,
+        // A caller blocks for their own mailbox only.
+        "/block" | "/unblock" => Some(json!({"login": alice})),
+        // Bob's conversation with himself, eve's with bob: none of alice's.
+        "/delete_conversation" => Some(json!({"with": bob})),
         "/send_message" => Some(json!({"sender": bob, "recipient": alice, "message": "matrix"})),
         "/fetch_new_messages" => Some(json!({"recipient": alice})),
         "/fetch_messages" => Some(json!({"recipient": alice})),
@@ -68,7 +72,8 @@ fn expected_status(path: &str, credential: Credential) -> u16 {
     use Credential::*;
     match (credential, path) {
         (NoToken | Malformed | Unknown | Expired | Revoked, _) => 401,
-        (_, "/logout" | "/conversations" | "/mark_read") => 200,
+        (_, "/logout" | "/conversations" | "/mark_read" | "/block" | "/unblock" | "/blocked") => 200,
+        (_, "/delete_conversation") => 200,
         // A ticket opens a socket for its holder's own mailbox.
         (_, "/realtime_ticket") => 201,
         (OtherParty, "/delete_message" | "/delete_messages") => 201,
@@ -130,7 +135,7 @@ async fn every_endpoint_against_every_credential() {
     let mut cells = 0;
     let mut deleted = 0;
     let endpoints = protected_routes();
-    assert_eq!(endpoints.len(), 9);
+    assert_eq!(endpoints.len(), 13);
     for (method, path) in &endpoints {
         let (method, path) = (method.as_str(), path.as_str());
         for (cell, credential) in CREDENTIALS.into_iter().enumerate() {
@@ -148,6 +153,9 @@ async fn every_endpoint_against_every_credential() {
             if path == "/mark_read" && expected == 200 {
                 assert_eq!(reply.body["marked"], 0, "{credential:?} marks nothing in alice's mailbox");
             }
+            if path == "/delete_conversation" && expected == 200 {
+                assert_eq!(reply.body, json!({"deleted": 0, "more": false}), "{credential:?} deletes none of alice's");
+            }
             if path == "/conversations" && expected == 200 {
                 let rows = reply.body["conversations"].as_array().unwrap();
                 assert!(rows.is_empty(), "{credential:?} sees only their own conversations: {rows:?}");
@@ -161,7 +169,10 @@ async fn every_endpoint_against_every_credential() {
             }
         }
     }
-    assert_eq!(cells, 63);
+    assert_eq!(cells, 91);
+
+    let blocked = app.call("GET", "/blocked", Some(&world.alice.token), None).await;
+    assert_eq!(blocked.body, json!({"blocked": []}), "others' blocks are theirs, not alice's");
 
     // Alice's own view: her token works, nothing was sent in bob's name,
     // nothing of hers was consumed, and only the parties' deletes happened.

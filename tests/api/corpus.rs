@@ -78,6 +78,9 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
         cases.push(json_case("POST", "/send_message", json!({"recipient": id, "message": "hi"})));
         cases.push(json_case("PUT", "/fetch_new_messages", json!({"sender": id})));
         cases.push(json_case("PUT", "/fetch_messages", json!({"recipient": id})));
+        cases.push(json_case("POST", "/block", json!({"login": id})));
+        cases.push(json_case("POST", "/unblock", json!({"login": id})));
+        cases.push(json_case("DELETE", "/delete_conversation", json!({"with": id})));
         cases.push(json_case(
             "DELETE",
             "/delete_message",
@@ -90,6 +93,8 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
         cases.push(json_case("POST", "/register", json!({"login": wrong})));
         cases.push(json_case("POST", "/login", json!({"login": a, "password": wrong})));
         cases.push(json_case("POST", "/send_message", json!({"recipient": b, "message": wrong})));
+        cases.push(json_case("POST", "/block", json!({"login": wrong})));
+        cases.push(json_case("DELETE", "/delete_conversation", json!({"with": wrong})));
         if !wrong.is_i64() {
             cases.push(json_case("PUT", "/fetch_messages", json!({"start": wrong})));
         }
@@ -151,6 +156,12 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
     let too_many: Vec<String> = (0..101).map(|i| format!("2026-01-01T00:00:{:02}.{i:06}Z", i % 60)).collect();
     cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": too_many})));
     cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": []})));
+
+    // Blocks of oneself (400) and of nobody (404).
+    for path in ["/block", "/unblock"] {
+        cases.push(json_case("POST", path, json!({"login": a})));
+        cases.push(json_case("POST", path, json!({"login": "corpus-nobody"})));
+    }
 
     // Message text: empty, too long, control characters.
     for text in [

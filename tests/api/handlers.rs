@@ -58,6 +58,22 @@ async fn events_do_what_they_say() {
         crate::helpers::call(&app, "fetch_new_messages", "demo-token-alice", serde_json::json!({})).await;
     assert_eq!(texts(&body), ["Or one o'clock, if that suits you better."], "only the later one is still new");
 
+    // Each app holds one of the stack's four turns (helpers/turn.rs) until
+    // it is dropped: these are dropped before the next is spawned.
+    {
+        let (app, answer) = run_event("block", &files["block"]).await;
+        assert_eq!(answer.body["login"], "demo-bob");
+        let to_alice = serde_json::json!({"recipient": "demo-alice", "message": "Still there?"});
+        let Answer { status, body, .. } = crate::helpers::call(&app, "send_message", "demo-token-bob", to_alice).await;
+        assert_eq!(status, 403, "bob's sends to alice are refused: {body}");
+    }
+    {
+        let (app, answer) = run_event("delete_conversation", &files["delete_conversation"]).await;
+        assert_eq!(answer.body, serde_json::json!({"deleted": 3, "more": false}), "both directions");
+        let pairs = app.store.pairs(&alice).await.unwrap();
+        assert!(pairs.iter().all(|pair| !pair.is_listed()), "alice's row of bob is cleared");
+    }
+
     let (app, answer) = run_event("realtime_ticket", &files["realtime_ticket"]).await;
     let ticket = answer.body["ticket"].as_str().expect("a ticket");
     assert_eq!(answer.body["url"], "ws://127.0.0.1:9001");

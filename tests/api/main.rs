@@ -15,6 +15,7 @@ mod invoke;
 mod limits;
 mod logs;
 mod long_poll;
+mod mailbox_controls;
 mod openapi;
 mod rate_limits;
 mod read_state;

@@ -14,7 +14,7 @@ fn template_and_watch_router_serve_the_same_routes() {
     let deployed = template_routes();
     let local = watch_routes();
     assert_eq!(deployed, local);
-    assert_eq!(deployed.len(), 11, "one route per endpoint");
+    assert_eq!(deployed.len(), 15, "one route per endpoint");
 }
 
 #[test]

@@ -26,6 +26,10 @@ pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<B
             "conversations" => endpoints::conversations::handle(app, request).await,
             "realtime_ticket" => endpoints::realtime_ticket::handle(app, request).await,
             "mark_read" => endpoints::mark_read::handle(app, request).await,
+            "delete_conversation" => endpoints::delete_conversation::handle(app, request).await,
+            "block" => endpoints::block::handle(app, request).await,
+            "unblock" => endpoints::unblock::handle(app, request).await,
+            "blocked" => endpoints::blocked::handle(app, request).await,
             other => panic!("no function {other}"),
         }
     })
@@ -49,9 +53,11 @@ pub async fn dispatch_route(
 /// The method of a function's route.
 pub fn method_of(function: &str) -> &'static str {
     match function {
-        "register" | "login" | "logout" | "send_message" | "realtime_ticket" | "mark_read" => "POST",
+        "register" | "login" | "logout" | "send_message" | "realtime_ticket" | "mark_read" | "block" | "unblock" => {
+            "POST"
+        }
         "fetch_new_messages" | "fetch_messages" => "PUT",
-        "delete_message" | "delete_messages" => "DELETE",
+        "delete_message" | "delete_messages" | "delete_conversation" => "DELETE",
         _ => "GET",
     }
 }

@@ -1,5 +1,6 @@
 //! `GET /conversations`: one row per sender who ever wrote to the caller,
-//! newest first, with how many of their messages are still new.
+//! newest first, with how many of their messages are still new; a row the
+//! caller cleared with delete_conversation comes back with the next message.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -15,6 +16,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     let caller = authenticate(app, &request).await?;
     let NoFields {} = parse_no_fields(&request)?;
     let mut pairs = app.store.pairs(&caller.login).await?;
+    pairs.retain(|pair| pair.is_listed());
     pairs.sort_by(|a, b| b.last_message_at.cmp(&a.last_message_at).then_with(|| a.sender.cmp(&b.sender)));
     let rows: Vec<_> = pairs
         .iter()

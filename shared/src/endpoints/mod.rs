@@ -1,7 +1,10 @@
 //! One module per endpoint: its request shape, its checks in the contract's
 //! order (401, 400, 403, 404/409) and its response.
 
+pub mod block;
+pub mod blocked;
 pub mod conversations;
+pub mod delete_conversation;
 pub mod delete_message;
 pub mod delete_messages;
 pub mod fetch_messages;
@@ -14,6 +17,7 @@ pub mod mark_read;
 pub mod realtime_ticket;
 pub mod register;
 pub mod send_message;
+pub mod unblock;
 
 use lambda_http::Request;
 use serde::Deserialize;
@@ -32,6 +36,19 @@ pub struct NoFields {}
 /// Checks that a request to an endpoint without fields carries none.
 pub fn parse_no_fields(request: &Request) -> Result<NoFields, ApiError> {
     json_body(request)
+}
+
+/// The body of block and unblock: the other user.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginNamed {
+    login: String,
+}
+
+/// Checks a `{"login"}` body (400, 413, 415) without touching the database.
+pub fn parse_login(request: &Request) -> Result<Identifier, ApiError> {
+    let body: LoginNamed = json_body(request)?;
+    Identifier::parse("login", &body.login)
 }
 
 /// The mailbox a read names: whose (`recipient`, else the caller's), and
@@ -61,6 +78,8 @@ pub fn if_outcome_unknown(endpoint: &str) -> &'static str {
         "delete_message" => delete_message::IF_OUTCOME_UNKNOWN,
         "delete_messages" => delete_messages::IF_OUTCOME_UNKNOWN,
         "mark_read" => mark_read::IF_OUTCOME_UNKNOWN,
+        "delete_conversation" => delete_conversation::IF_OUTCOME_UNKNOWN,
+        "block" | "unblock" => block::IF_OUTCOME_UNKNOWN,
         // The other endpoints write no transaction.
         _ => "the request may have changed something; check before you retry it",
     }
@@ -72,6 +91,18 @@ fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifie
         return Ok(());
     }
     Err(ApiError::Forbidden(format!("you ({caller}) may only delete messages you sent or received")))
+}
+
+/// Blocking is about another registered user: not the caller (400), not
+/// a login nobody holds (404).
+async fn require_known_other(app: &App, caller: &Identifier, login: &Identifier) -> Result<(), ApiError> {
+    if login == caller {
+        return Err(ApiError::bad_request("login must be another user's, not yours"));
+    }
+    if app.store.user(login).await?.is_none() {
+        return Err(ApiError::NotFound(format!("{login} is not a registered user")));
+    }
+    Ok(())
 }
 
 /// Counts a request by `subject` against `limit`: over it, a 429 that says

@@ -109,6 +109,9 @@ impl Idempotent for Sending<'_> {
             SendOutcome::RecipientUnknown => {
                 Err(ApiError::NotFound(format!("recipient {} is not a registered user", self.recipient)))
             }
+            SendOutcome::Blocked => {
+                Err(ApiError::Forbidden(format!("{} does not accept messages from you", self.recipient)))
+            }
             SendOutcome::IdempotencyKeyUsed => Ok(None),
         }
     }

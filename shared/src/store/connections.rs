@@ -5,12 +5,12 @@
 //! which knows only the id, finds the user. Both expire with API Gateway's
 //! longest connection.
 
-use aws_sdk_dynamodb::types::{Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::capacity::{self, Counted};
+use super::capacity::Counted;
 use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
-use super::{key, keyed, s, Item, Store, StoreError};
+use super::{key, keyed, query_all, s, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
 /// API Gateway closes a WebSocket connection after two hours.
@@ -100,7 +100,7 @@ impl Store {
     /// the TTL sweep can lag by days.
     pub async fn connections(&self, login: &Identifier) -> Result<Vec<String>, StoreError> {
         let now = Timestamp::now().unix_seconds();
-        let mut pages = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -108,20 +108,9 @@ impl Store {
             .expression_attribute_values(":pk", s(user_connections_pk(login)))
             .projection_expression("sk, #ttl")
             .expression_attribute_names("#ttl", "ttl")
-            .consistent_read(true)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .into_paginator()
-            .send();
-        let mut ids = Vec::new();
-        while let Some(page) = pages.try_next().await? {
-            capacity::read(page.consumed_capacity());
-            for item in page.items.unwrap_or_default() {
-                let listed: ListedConnection = serde_dynamo::from_item(item)?;
-                if listed.ttl > now {
-                    ids.push(listed.sk);
-                }
-            }
-        }
+            .consistent_read(true);
+        let listed: Vec<ListedConnection> = serde_dynamo::from_items(query_all(query).await?)?;
+        let ids = listed.into_iter().filter(|listed| listed.ttl > now).map(|listed| listed.sk).collect();
         Ok(ids)
     }
 }

@@ -111,6 +111,7 @@ mod tests {
             new_messages,
             pending_since: None,
             rev: 7,
+            cleared_through: None,
         }
     }
 

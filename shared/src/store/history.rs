@@ -104,22 +104,28 @@ impl Store {
         }
     }
 
-    /// The timestamps of every message in the range, oldest first;
-    /// strongly consistent.
-    pub(super) async fn timestamps_in(&self, range: MailboxRange<'_>) -> Result<Vec<Timestamp>, StoreError> {
+    /// The timestamps of the oldest `max` messages in the range, oldest
+    /// first; strongly consistent.
+    pub(super) async fn timestamps_in(
+        &self,
+        range: MailboxRange<'_>,
+        max: usize,
+    ) -> Result<Vec<Timestamp>, StoreError> {
         #[derive(serde::Deserialize)]
         struct Stamp {
             timestamp: Timestamp,
         }
         let mut timestamps = Vec::new();
-        if range.is_empty() {
+        if range.is_empty() || max == 0 {
             return Ok(timestamps);
         }
         let mut start = None;
         loop {
+            let remaining = max - timestamps.len();
             let page = range
                 .query(self)
                 .projection_expression("#ts")
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
                 .expression_attribute_names("#ts", "timestamp")
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
@@ -128,7 +134,7 @@ impl Store {
             let stamps: Vec<Stamp> = serde_dynamo::from_items(page.items.unwrap_or_default())?;
             timestamps.extend(stamps.into_iter().map(|stamp| stamp.timestamp));
             start = page.last_evaluated_key;
-            if start.is_none() {
+            if start.is_none() || timestamps.len() >= max {
                 return Ok(timestamps);
             }
         }

@@ -32,7 +32,7 @@ impl Store {
                 from: pair.fetched_through.map(Timestamp::next),
                 to: Some(through),
             };
-            let passed = self.timestamps_in(passed).await?;
+            let passed = self.timestamps_in(passed, usize::MAX).await?;
             let Some(&newest) = passed.last() else {
                 return Ok(0);
             };

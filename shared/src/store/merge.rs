@@ -216,6 +216,7 @@ mod tests {
             new_messages,
             pending_since: Some(at(1)),
             rev: 0,
+            cleared_through: None,
         };
         Stream { pair, read: Vec::new() }
     }

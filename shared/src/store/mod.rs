@@ -6,8 +6,9 @@
 //! | user | `USER#<login>` | `PROFILE` | `login`, `password_hash`? | `users.rs` |
 //! | token | `TOKEN#<sha256 of token>` | `TOKEN` | `login`, `expires_at`, `ttl` | `users.rs` |
 //! | message | `USER#<recipient>` | `MSG#<timestamp>` | `sender`, `recipient`, `timestamp`, `message`, `sender_ts` | `sending.rs` (written), `deleting.rs` (deleted) |
-//! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied) |
-//! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev` | `pairs.rs` (read, and settled for `fetch_new.rs`, `marking.rs` and `deleting.rs`) |
+//! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`?, `blocked`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied), `blocking.rs` (`blocked`) |
+//! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev`, `cleared_through`? | `pairs.rs` (read, and settled for `fetch_new.rs`, `marking.rs` and `deleting.rs`; cleared for `conversation.rs`) |
+//! | block record | `USER#<blocker>` | `BLOCKED#<login>` | `login`, `blocked_at` | `blocking.rs` |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //! | WebSocket ticket | `TICKET#<sha256 of ticket>` | `TICKET` | `login`, `expires_at`, `ttl` | `tickets.rs` |
 //! | WebSocket connection, by user | `CONNS#<login>` | `<connection id>` | `login`, `connected_at`, `ttl` | `connections.rs` |
@@ -33,8 +34,10 @@
 //! counted by `capacity.rs`; transactions, their resends and the request's
 //! deadline are in `transaction.rs`.
 
+mod blocking;
 pub mod capacity;
 mod connections;
+mod conversation;
 mod deleting;
 mod fetch_new;
 mod history;
@@ -53,11 +56,14 @@ mod users;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, SdkError};
-use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason, Put, ReturnConsumedCapacity, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use serde::Serialize;
 
+pub use blocking::BlockRecord;
 pub use connections::CONNECTION_LIFETIME_SECONDS;
+pub use conversation::ConversationDeleted;
 pub use deleting::DeleteOutcome;
 pub use fetch_new::{FetchNewOutcome, FetchedBatch};
 pub use history::MailboxRange;
@@ -175,6 +181,17 @@ fn user_pk(login: &str) -> String {
 
 /// The sort key of a user's profile item, under [`user_pk`].
 const PROFILE_SK: &str = "PROFILE";
+
+/// Every item a query finds, page after page, its reads counted.
+async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    let mut pages = query.return_consumed_capacity(ReturnConsumedCapacity::Total).into_paginator().send();
+    let mut items = Vec::new();
+    while let Some(page) = pages.try_next().await? {
+        capacity::read(page.consumed_capacity());
+        items.extend(page.items.unwrap_or_default());
+    }
+    Ok(items)
+}
 
 /// DynamoDB's cap on the items of one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;

@@ -6,8 +6,9 @@
 //! - the send side, `PAIR#<sender>` (`sender`, `last_message_at`, `sent`,
 //!   `pending_since`?), written by sends in `sending.rs`;
 //! - the read side, `CURSOR#<sender>` (`sender`, `fetched_through`?,
-//!   `settled`, `rev`), written here for fetches (`fetch_new.rs`) and
-//!   deletes (`deleting.rs`).
+//!   `settled`, `rev`, `cleared_through`?), written here for fetches
+//!   (`fetch_new.rs`), mark_read (`marking.rs`), deletes (`deleting.rs`)
+//!   and delete_conversation (`conversation.rs`).
 //!
 //! A pair's new messages are those sent less those settled (returned as
 //! new, or deleted while new), so both counters only grow and each has one
@@ -21,8 +22,9 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use futures::future::join_all;
 use serde::Deserialize;
 
-use super::capacity::{self, Counted};
-use super::{key, n, s, user_pk, Item, Store, StoreError};
+use super::capacity::Counted;
+use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
+use super::{failed_condition, key, n, query_all, s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
 const SEND_SIDE: &str = "PAIR";
@@ -45,12 +47,15 @@ struct SendSide {
     pending_since: Option<Timestamp>,
 }
 
+/// Every field may be missing: delete_conversation can write the read
+/// side of a pair no fetch has settled yet.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct ReadSide {
-    #[serde(default)]
     fetched_through: Option<Timestamp>,
     settled: u64,
     rev: u64,
+    cleared_through: Option<Timestamp>,
 }
 
 /// The state of one (recipient, sender) pair, from both its items.
@@ -75,6 +80,9 @@ pub struct Pair {
     /// condition on it, so neither acts on a stale view of the other. 0
     /// until the first of them creates the read side.
     pub rev: u64,
+    /// Set by delete_conversation: the recipient's conversation row stays
+    /// hidden until a message newer than it arrives.
+    pub cleared_through: Option<Timestamp>,
 }
 
 impl Pair {
@@ -87,7 +95,13 @@ impl Pair {
             new_messages: sent.sent.saturating_sub(read.settled),
             pending_since: sent.pending_since,
             rev: read.rev,
+            cleared_through: read.cleared_through,
         }
+    }
+
+    /// Whether the recipient's conversation list shows the pair.
+    pub fn is_listed(&self) -> bool {
+        self.cleared_through.is_none_or(|cleared| self.last_message_at > cleared)
     }
 
     pub(super) fn is_new(&self, timestamp: Timestamp) -> bool {
@@ -135,6 +149,8 @@ fn join(items: Vec<Item>) -> Result<Vec<Pair>, StoreError> {
     for item in items {
         let sort_key = item.get("sk").and_then(|sk| sk.as_s().ok()).cloned().unwrap_or_default();
         match sort_key.split_once('#') {
+            // A send side without messages only carries a block.
+            Some((SEND_SIDE, _)) if !item.contains_key("last_message_at") => {}
             Some((SEND_SIDE, _)) => send_sides.push(serde_dynamo::from_item(item)?),
             Some((READ_SIDE, sender)) => {
                 read_sides.insert(sender.to_owned(), serde_dynamo::from_item(item)?);
@@ -205,17 +221,36 @@ impl Store {
     }
 
     async fn pair_items(&self, recipient: &Identifier, send_side: bool) -> Result<Vec<Item>, StoreError> {
-        let mut pages = self
-            .pair_sides(recipient, send_side)
-            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
-            .into_paginator()
-            .send();
-        let mut items = Vec::new();
-        while let Some(page) = pages.try_next().await? {
-            capacity::read(page.consumed_capacity());
-            items.extend(page.items.unwrap_or_default());
+        query_all(self.pair_sides(recipient, send_side)).await
+    }
+
+    /// Hides the recipient's conversation row of `sender` until a message
+    /// newer than `through` arrives; never moves the mark back. On the
+    /// read side, which no send writes; as a transaction, so a fetch or
+    /// delete in flight on it makes this wait its turn rather than fail.
+    pub(super) async fn clear_conversation(
+        &self,
+        recipient: &Identifier,
+        sender: &Identifier,
+        through: Timestamp,
+    ) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(cursor_key(recipient, sender)))
+            .update_expression("SET sender = :sender, cleared_through = :through")
+            .condition_expression("attribute_not_exists(cleared_through) OR cleared_through < :through")
+            .expression_attribute_values(":sender", s(sender.as_str()))
+            .expression_attribute_values(":through", s(through.to_string()))
+            .build()?;
+        let clear = vec![TransactWriteItem::builder().update(update).build()];
+        for attempt in 0..MAX_ATTEMPTS {
+            match self.transact(clear.clone()).await? {
+                Transaction::Committed => return Ok(()),
+                Transaction::Cancelled(reasons) if failed_condition(&reasons, 0) => return Ok(()),
+                Transaction::Cancelled(_) => back_off(attempt).await,
+            }
         }
-        Ok(items)
+        Err(StoreError::Contention)
     }
 
     /// Takes pairs whose last new messages were settled out of the pending

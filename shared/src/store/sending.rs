@@ -1,7 +1,8 @@
 //! Sending: owns the message items (`USER#<recipient>`, `MSG#<timestamp>`,
 //! with `sender_ts` for the `by_sender` index), the send side of the pair
 //! item (`PAIR#<sender>`: `last_message_at`, `sent`, `pending_since`; see
-//! `pairs.rs`), and the idempotency record of a send.
+//! `pairs.rs`), and the idempotency record of a send. The pair's `blocked`
+//! flag (`blocking.rs`) refuses the send in the same condition.
 //!
 //! A send writes its message and its own pair's send side, nothing else:
 //! sends from different senders to one recipient share no item, so on AWS
@@ -12,6 +13,7 @@
 use aws_sdk_dynamodb::types::{CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use super::blocking::BLOCKED_FLAG;
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::pairs::pair_key;
 use super::transaction::{back_off, Transaction, MAX_ATTEMPTS, MAX_RACES_LOST};
@@ -42,6 +44,8 @@ struct SentRecord {
 pub enum SendOutcome {
     Sent(Timestamp),
     RecipientUnknown,
+    /// The recipient blocked the sender (`blocking.rs`): nothing was stored.
+    Blocked,
     /// The idempotency key is held by a record written since it was checked.
     IdempotencyKeyUsed,
 }
@@ -136,9 +140,14 @@ impl Store {
                 return Ok(SendOutcome::IdempotencyKeyUsed);
             }
             let old_pair = reasons.get(1).and_then(CancellationReason::item);
-            if failed_condition(&reasons, 1) && old_pair.is_none() && !recipient_exists {
-                // The pair's first message.
-                if self.user(recipient).await?.is_none() {
+            if failed_condition(&reasons, 1) && old_pair.is_some_and(|old| old.contains_key(BLOCKED_FLAG)) {
+                return Ok(SendOutcome::Blocked);
+            }
+            let never_sent = old_pair.is_none_or(|old| !old.contains_key("last_message_at"));
+            if failed_condition(&reasons, 1) && never_sent && !recipient_exists {
+                // The pair's first message. A pair item without messages was
+                // made by the recipient's block, and shows they exist.
+                if old_pair.is_none() && self.user(recipient).await?.is_none() {
                     return Ok(SendOutcome::RecipientUnknown);
                 }
                 recipient_exists = true;
@@ -190,10 +199,12 @@ impl Store {
                 "SET sender = :sender, last_message_at = :ts, sent = if_not_exists(sent, :zero) + :one, \
                  pending_since = if_not_exists(pending_since, :ts)",
             )
+            // The block flag costs the send nothing: its pair item is
+            // written anyway, and the condition reads it there.
             .condition_expression(if recipient_exists {
-                "attribute_not_exists(last_message_at) OR last_message_at < :ts"
+                "attribute_not_exists(blocked) AND (attribute_not_exists(last_message_at) OR last_message_at < :ts)"
             } else {
-                "last_message_at < :ts"
+                "attribute_not_exists(blocked) AND last_message_at < :ts"
             })
             .expression_attribute_values(":sender", s(sender.as_str()))
             .expression_attribute_values(":ts", s(timestamp.to_string()))

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use messenger_tools::template::repo_root;
 
-pub const EXPECTED: [(&str, u16); 20] = [
+pub const EXPECTED: [(&str, u16); 24] = [
     ("register", 201),
     ("register-taken", 409),
     ("login", 200),
@@ -22,6 +22,10 @@ pub const EXPECTED: [(&str, u16); 20] = [
     ("delete_messages", 201),
     ("conversations", 200),
     ("mark_read", 200),
+    ("block", 200),
+    ("blocked", 200),
+    ("unblock", 200),
+    ("delete_conversation", 200),
     ("realtime_ticket", 201),
     ("realtime_connect-unknown-ticket", 401),
     ("realtime_default", 200),

@@ -1,0 +1,6 @@
+use shared::endpoints::unblock::handle;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::serve("unblock", handle).await
+}

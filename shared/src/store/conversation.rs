@@ -1,0 +1,91 @@
+//! delete_conversation: every message between two users, both directions,
+//! a bounded number per call, through the deletes of `deleting.rs` (which
+//! keep each pair's counter exact under concurrent sends and fetches); then
+//! the caller's conversation row is cleared (`pairs.rs`). Owns no items.
+
+use super::{MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
+use crate::model::{Identifier, Timestamp};
+
+/// How many messages one delete_conversation call deletes at most.
+pub const MAX_DELETED_PER_CALL: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConversationDeleted {
+    pub deleted: usize,
+    /// Messages between the two remain: call again.
+    pub more: bool,
+}
+
+/// How many of a direction's found messages a call takes with `budget`
+/// left, and whether some remain after them (`found` may hold one more
+/// than the budget, which shows that).
+fn take_within(found: usize, budget: usize) -> (usize, bool) {
+    (found.min(budget), found > budget)
+}
+
+impl Store {
+    /// Deletes up to [`MAX_DELETED_PER_CALL`] messages between `caller` and
+    /// `other`: first those `other` sent to `caller`, then those `caller`
+    /// sent to `other`. Once none remain, the caller's conversation row of
+    /// `other` is cleared through the newest message that existed when the
+    /// call began: one sent since shows the row again.
+    pub async fn delete_conversation(
+        &self,
+        caller: &Identifier,
+        other: &Identifier,
+    ) -> Result<ConversationDeleted, StoreError> {
+        let began_with = self.pair(caller, other).await?.map(|pair| pair.last_message_at);
+        let mut outcome = ConversationDeleted { deleted: 0, more: false };
+        for (recipient, sender) in [(caller, other), (other, caller)] {
+            let budget = MAX_DELETED_PER_CALL - outcome.deleted;
+            let range = MailboxRange { recipient, sender: Some(sender), from: None, to: None };
+            let found = self.timestamps_in(range, budget + 1).await?;
+            let (take, more) = take_within(found.len(), budget);
+            outcome.deleted += self.delete_in_rounds(recipient, sender, &found[..take]).await?;
+            if more {
+                return Ok(ConversationDeleted { more: true, ..outcome });
+            }
+        }
+        if let Some(through) = began_with {
+            self.clear_conversation(caller, other, through).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes `found` in transactions that each fit, and counts those that
+    /// still existed.
+    async fn delete_in_rounds(
+        &self,
+        recipient: &Identifier,
+        sender: &Identifier,
+        found: &[Timestamp],
+    ) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        // One item of each transaction may be the pair's counter.
+        for round in found.chunks(MAX_TRANSACTION_ITEMS - 1) {
+            deleted += self.delete_messages(recipient, sender, round).await?.deleted.len();
+        }
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_takes_what_its_budget_allows_and_says_whether_more_remain() {
+        // (case, found, budget, taken, more)
+        let cases = [
+            ("nothing", 0, 1000, 0, false),
+            ("all fit", 999, 1000, 999, false),
+            ("exactly the budget", 1000, 1000, 1000, false),
+            ("one past the budget", 1001, 1000, 1000, true),
+            ("budget spent: any found is more", 1, 0, 0, true),
+            ("budget spent, none found", 0, 0, 0, false),
+        ];
+        for (case, found, budget, taken, more) in cases {
+            assert_eq!(take_within(found, budget), (taken, more), "{case}");
+        }
+    }
+}
