@@ -17,6 +17,7 @@ mod logs;
 mod long_poll;
 mod openapi;
 mod rate_limits;
+mod read_filter;
 mod read_state;
 mod realtime;
 mod routes;
