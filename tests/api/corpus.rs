@@ -98,6 +98,9 @@ fn corpus(alice: &User, bob: &User) -> Vec<Case> {
         if !wrong.is_i64() {
             cases.push(json_case("PUT", "/fetch_messages", json!({"start": wrong})));
         }
+        if !wrong.is_boolean() {
+            cases.push(json_case("PUT", "/fetch_messages", json!({"read": wrong})));
+        }
         cases.push(json_case("DELETE", "/delete_messages", json!({"sender": b, "recipient": a, "timestamps": wrong})));
     }
 

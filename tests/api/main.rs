@@ -18,6 +18,7 @@ mod long_poll;
 mod mailbox_controls;
 mod openapi;
 mod rate_limits;
+mod read_filter;
 mod read_state;
 mod realtime;
 mod routes;

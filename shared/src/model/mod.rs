@@ -47,6 +47,13 @@ pub struct Message {
     pub message: String,
 }
 
+impl Message {
+    /// Whether the message is read: at or before its pair's read horizon.
+    pub fn is_read(&self, horizon: Option<Timestamp>) -> bool {
+        horizon.is_some_and(|horizon| self.timestamp <= horizon)
+    }
+}
+
 /// A message as fetch_messages shows it: with whether it was read, that is
 /// returned by fetch_new_messages or covered by mark_read. The sender sees
 /// the same flag on what they sent: a delivery receipt.
@@ -60,8 +67,7 @@ pub struct ShownMessage {
 impl ShownMessage {
     /// `message`, read when its pair's read horizon (`through`) reaches it.
     pub fn new(message: Message, through: Option<Timestamp>) -> Self {
-        let read = through.is_some_and(|through| message.timestamp <= through);
-        Self { message, read }
+        Self { read: message.is_read(through), message }
     }
 }
 

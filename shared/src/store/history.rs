@@ -29,6 +29,13 @@ pub struct MailboxRange<'a> {
     pub to: Option<Timestamp>,
 }
 
+/// A page of a range's messages, and where the rest of the range starts
+/// (`None` when the page is its last).
+pub(super) struct MessagePage {
+    pub(super) messages: Vec<Message>,
+    pub(super) rest: Option<Item>,
+}
+
 impl MailboxRange<'_> {
     pub(super) fn is_empty(&self) -> bool {
         matches!((self.from, self.to), (Some(from), Some(to)) if from > to)
@@ -78,30 +85,46 @@ impl Store {
     ) -> Result<Vec<Message>, StoreError> {
         let mut messages = Vec::new();
         let mut bytes = 0;
-        if range.is_empty() || max == 0 {
+        if max == 0 {
             return Ok(messages);
         }
         let mut start = None;
         loop {
-            let remaining = max - messages.len();
-            let page = range
-                .query(self)
-                .scan_index_forward(!newest_first)
-                .projection_expression(MESSAGE_PROJECTION)
-                .expression_attribute_names("#ts", "timestamp")
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .counted()
-                .await?;
-            let read = serde_dynamo::from_items::<_, Message>(page.items.unwrap_or_default())?;
-            bytes += read.iter().map(entry_bytes).sum::<usize>();
-            messages.extend(read);
-            start = page.last_evaluated_key;
+            let page = self.read_page(range, newest_first, max - messages.len(), start).await?;
+            bytes += page.messages.iter().map(entry_bytes).sum::<usize>();
+            messages.extend(page.messages);
+            start = page.rest;
             if start.is_none() || messages.len() >= max || bytes > max_bytes {
                 return Ok(messages);
             }
         }
+    }
+
+    /// One page of the range: up to `limit` messages from where the page
+    /// before ended (`start`, its `rest`); strongly consistent. An empty
+    /// range reads nothing (DynamoDB refuses a `BETWEEN` whose ends cross).
+    pub(super) async fn read_page(
+        &self,
+        range: MailboxRange<'_>,
+        newest_first: bool,
+        limit: usize,
+        start: Option<Item>,
+    ) -> Result<MessagePage, StoreError> {
+        if range.is_empty() {
+            return Ok(MessagePage { messages: Vec::new(), rest: None });
+        }
+        let page = range
+            .query(self)
+            .scan_index_forward(!newest_first)
+            .projection_expression(MESSAGE_PROJECTION)
+            .expression_attribute_names("#ts", "timestamp")
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .counted()
+            .await?;
+        let messages = serde_dynamo::from_items(page.items.unwrap_or_default())?;
+        Ok(MessagePage { messages, rest: page.last_evaluated_key })
     }
 
     /// The timestamps of the oldest `max` messages in the range, oldest

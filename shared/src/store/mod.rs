@@ -30,9 +30,10 @@
 //! that touch one item at once cancel each other, which DynamoDB Local
 //! never shows.
 //!
-//! Reads of messages are in `history.rs`; every call's consumed capacity is
-//! counted by `capacity.rs`; transactions, their resends and the request's
-//! deadline are in `transaction.rs`.
+//! Reads of messages are in `history.rs`, and of only the read or only the
+//! unread ones (fetch_messages' `read` filter) in `read_filter.rs`; every
+//! call's consumed capacity is counted by `capacity.rs`; transactions,
+//! their resends and the request's deadline are in `transaction.rs`.
 
 mod blocking;
 pub mod capacity;
@@ -48,6 +49,7 @@ mod pairs;
 mod pending;
 mod positions;
 mod rate_limits;
+mod read_filter;
 mod sending;
 mod tickets;
 mod transaction;
@@ -70,6 +72,7 @@ pub use history::MailboxRange;
 pub use idempotency::{IdempotencyClaim, Recorded};
 pub use pairs::Pair;
 pub use rate_limits::{RateLimit, Rated};
+pub use read_filter::Positions;
 pub use sending::SendOutcome;
 pub use transaction::{RequestScope, REQUEST_DEADLINE};
 pub use users::{TokenRecord, UserRecord};

@@ -6,8 +6,9 @@
 use std::collections::VecDeque;
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
-use super::capacity::Counted;
+use super::capacity::{self, Counted};
 use super::pairs::pair_key;
 use super::{s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
@@ -40,14 +41,7 @@ impl<'a> PendingSenders<'a> {
                 .counted()
                 .await?;
             for entry in page.items() {
-                let text = |name: &str| entry.get(name).and_then(|value| value.as_s().ok());
-                let sender = text("sk").and_then(|sk| sk.strip_prefix("PAIR#"));
-                let since = text("pending_since").and_then(|since| Timestamp::from_stored(since));
-                let sender = sender.and_then(|sender| Identifier::parse("sender", sender).ok());
-                let (Some(sender), Some(since)) = (sender, since) else {
-                    return Err(StoreError::Corrupt("pending index entry without sender or time".into()));
-                };
-                self.buffered.push_back((sender, since));
+                self.buffered.push_back(pending_entry(entry)?);
             }
             self.start = page.last_evaluated_key;
             self.exhausted = self.start.is_none();
@@ -60,7 +54,36 @@ impl<'a> PendingSenders<'a> {
     }
 }
 
+/// The sender and the bound of one `by_pending` entry.
+fn pending_entry(entry: &Item) -> Result<(Identifier, Timestamp), StoreError> {
+    let text = |name: &str| entry.get(name).and_then(|value| value.as_s().ok());
+    let sender = text("sk").and_then(|sk| sk.strip_prefix("PAIR#"));
+    let since = text("pending_since").and_then(|since| Timestamp::from_stored(since));
+    let sender = sender.and_then(|sender| Identifier::parse("sender", sender).ok());
+    match (sender, since) {
+        (Some(sender), Some(since)) => Ok((sender, since)),
+        _ => Err(StoreError::Corrupt("pending index entry without sender or time".into())),
+    }
+}
+
 impl Store {
+    /// Every sender of a pending pair of a mailbox, oldest bound first.
+    pub(super) async fn pending_pair_senders(&self, recipient: &Identifier) -> Result<Vec<Identifier>, StoreError> {
+        let mut pages = self
+            .pending_senders(recipient)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .into_paginator()
+            .send();
+        let mut senders = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            capacity::read(page.consumed_capacity());
+            for entry in page.items() {
+                senders.push(pending_entry(entry)?.0);
+            }
+        }
+        Ok(senders)
+    }
+
     /// The query of a mailbox's pending pairs, oldest bound first (public
     /// for the bench's bare calls).
     pub fn pending_senders(&self, recipient: &Identifier) -> QueryFluentBuilder {

@@ -1,7 +1,8 @@
 //! `PUT /fetch_messages`: a mailbox's history, oldest first, without
 //! touching what counts as new. Three views: a `start`/`stop` slice by
 //! position, a `period` paged with `next`, or the recent view (the newest
-//! `limit` messages of the last 30 days).
+//! `limit` messages of the last 30 days). With `read`, every view holds
+//! only the read (or only the unread) messages.
 
 mod page_token;
 mod slice;
@@ -18,7 +19,7 @@ use crate::error::ApiError;
 use crate::http::{json_body, json_response};
 use crate::model::{page_limit, Identifier, Message, ShownMessage, Timestamp};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
-use crate::store::MailboxRange;
+use crate::store::{MailboxRange, Positions};
 use page_token::{decode_next, encode_next};
 use slice::{check_slice, check_slice_fits, plan_slice, read_slice};
 
@@ -36,6 +37,7 @@ struct FetchRequest {
     stop: Option<i64>,
     limit: Option<i64>,
     next: Option<String>,
+    read: Option<bool>,
 }
 
 /// A fetch_messages request whose shape and values are checked.
@@ -48,6 +50,8 @@ pub struct FetchInput {
     pub slice: Option<(i64, Option<i64>)>,
     pub limit: usize,
     pub next: Option<String>,
+    /// Only the read messages (`true`) or only the unread ones (`false`).
+    pub read: Option<bool>,
 }
 
 /// Checks the request's shape and values (400, 413, 415) without touching
@@ -74,16 +78,16 @@ pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
     if let Some((start, stop)) = slice {
         check_slice(&plan_slice(start, stop))?;
     }
-    Ok(FetchInput { mailbox, period_start, period_end, slice, limit, next: body.next })
+    Ok(FetchInput { mailbox, period_start, period_end, slice, limit, next: body.next, read: body.read })
 }
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let FetchInput { mailbox: MailboxNamed { recipient, sender }, period_start, period_end, slice, limit, next } =
+    let FetchInput { mailbox: MailboxNamed { recipient, sender }, period_start, period_end, slice, limit, next, read } =
         parse(&request)?;
     let recipient = recipient.unwrap_or_else(|| caller.login.clone());
     let range = MailboxRange { recipient: &recipient, sender: sender.as_ref(), from: period_start, to: period_end };
-    let resume_at = next.as_deref().map(|next| decode_next(next, &range, limit)).transpose()?;
+    let resume_at = next.as_deref().map(|next| decode_next(next, &range, read, limit)).transpose()?;
     if recipient != caller.login && sender.as_ref() != Some(&caller.login) {
         return Err(ApiError::Forbidden(format!(
             "you may read your own mailbox, or what you sent to {recipient} with \"sender\": \"{}\"",
@@ -92,31 +96,48 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
     }
 
     let (messages, next) = if let Some((start, stop)) = slice {
-        let messages = read_slice(app, range, plan_slice(start, stop), (start, stop)).await?;
+        let messages = read_slice(app, range, read, plan_slice(start, stop), (start, stop)).await?;
         let shown = show(app, &recipient, messages).await?;
         check_slice_fits(&shown)?;
         (shown, None)
     } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
         let from = resume_at.or(period_start);
-        let messages =
-            app.store.read_mailbox(MailboxRange { from, ..range }, false, limit + 1, MAX_REPLY_BYTES).await?;
+        let messages = read_view(app, MailboxRange { from, ..range }, read, false, limit + 1).await?;
         let mut shown = show(app, &recipient, messages).await?;
         let fit = leading_fit(&shown[..shown.len().min(limit)], MAX_REPLY_BYTES);
         let next = (shown.len() > fit).then(|| {
             shown.truncate(fit);
-            encode_next(shown[fit - 1].message.timestamp, &range, limit)
+            encode_next(shown[fit - 1].message.timestamp, &range, read, limit)
         });
         (shown, next)
     } else {
         let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
         // Newest first, so a cut by size keeps the newest.
-        let messages = app.store.read_mailbox(recent, true, limit, MAX_REPLY_BYTES).await?;
+        let messages = read_view(app, recent, read, true, limit).await?;
         let mut shown = show(app, &recipient, messages).await?;
         shown.truncate(leading_fit(&shown, MAX_REPLY_BYTES));
         shown.reverse();
         (shown, None)
     };
     Ok(json_response(StatusCode::OK, &json!({"messages": messages, "next": next})))
+}
+
+/// Up to `take` messages of the range from its oldest (its newest with
+/// `newest_first`): of all of them, or only of the read or the unread ones.
+async fn read_view(
+    app: &App,
+    range: MailboxRange<'_>,
+    read: Option<bool>,
+    newest_first: bool,
+    take: usize,
+) -> Result<Vec<Message>, ApiError> {
+    Ok(match read {
+        None => app.store.read_mailbox(range, newest_first, take, MAX_REPLY_BYTES).await?,
+        Some(read) => {
+            let positions = Positions { newest_first, skip: 0, take };
+            app.store.read_filtered(range, read, positions, MAX_REPLY_BYTES).await?
+        }
+    })
 }
 
 /// `messages` of `recipient`'s mailbox with their read flags, from the read

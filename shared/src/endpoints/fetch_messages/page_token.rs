@@ -23,24 +23,34 @@ struct PageToken {
     query: String,
 }
 
-/// Everything that defines a page: whose messages, which period, how many.
-fn query_fingerprint(range: &MailboxRange<'_>, limit: usize) -> String {
-    let query = json!({
+/// Everything that defines a page: whose messages, which period, read or
+/// unread ones, how many.
+fn query_fingerprint(range: &MailboxRange<'_>, read: Option<bool>, limit: usize) -> String {
+    let mut query = json!({
         "recipient": range.recipient, "sender": range.sender, "from": range.from, "to": range.to, "limit": limit,
     });
+    // Only when given, so the tokens of unfiltered pages stay as they were.
+    if let Some(read) = read {
+        query["read"] = json!(read);
+    }
     let digest = Sha256::digest(query.to_string().as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..12])
 }
 
-pub(super) fn encode_next(after: Timestamp, range: &MailboxRange<'_>, limit: usize) -> String {
-    let token = PageToken { after, query: query_fingerprint(range, limit) };
+pub(super) fn encode_next(after: Timestamp, range: &MailboxRange<'_>, read: Option<bool>, limit: usize) -> String {
+    let token = PageToken { after, query: query_fingerprint(range, read, limit) };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serializes"))
 }
 
 /// The first instant of the page that `next` asks for. `after` must lie in
 /// the query's period and not be the latest instant (no page follows it);
 /// deserializing it refuses a year past 9999.
-pub(super) fn decode_next(next: &str, range: &MailboxRange<'_>, limit: usize) -> Result<Timestamp, ApiError> {
+pub(super) fn decode_next(
+    next: &str,
+    range: &MailboxRange<'_>,
+    read: Option<bool>,
+    limit: usize,
+) -> Result<Timestamp, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "next is not a token this API issued for this query; send it back with the same other fields",
@@ -49,7 +59,7 @@ pub(super) fn decode_next(next: &str, range: &MailboxRange<'_>, limit: usize) ->
     let bytes = URL_SAFE_NO_PAD.decode(next).map_err(|_| invalid())?;
     let token: PageToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     let in_period = range.from.is_none_or(|from| from <= token.after) && range.to.is_none_or(|to| token.after <= to);
-    if token.query != query_fingerprint(range, limit) || !in_period {
+    if token.query != query_fingerprint(range, read, limit) || !in_period {
         return Err(invalid());
     }
     token.after.checked_next().ok_or_else(invalid)
@@ -69,8 +79,8 @@ mod tests {
         let (alice, bob) = (Identifier::parse("r", "alice").unwrap(), Identifier::parse("s", "bob").unwrap());
         let from = Some(at("2026-01-01T00:00:00Z"));
         let range = MailboxRange { recipient: &alice, sender: None, from, to: Some(at("2026-12-31T00:00:00Z")) };
-        let token = encode_next(at("2026-06-01T00:00:00Z"), &range, 10);
-        assert_eq!(decode_next(&token, &range, 10).unwrap(), at("2026-06-01T00:00:00.000001Z"));
+        let token = encode_next(at("2026-06-01T00:00:00Z"), &range, None, 10);
+        assert_eq!(decode_next(&token, &range, None, 10).unwrap(), at("2026-06-01T00:00:00.000001Z"));
         for (other, limit, why) in [
             (MailboxRange { recipient: &bob, ..range }, 10, "another recipient"),
             (MailboxRange { sender: Some(&bob), ..range }, 10, "another sender"),
@@ -78,7 +88,15 @@ mod tests {
             (MailboxRange { to: None, ..range }, 10, "another period_end"),
             (range, 11, "another limit"),
         ] {
-            assert_eq!(decode_next(&token, &other, limit).unwrap_err().status(), 400, "{why}");
+            assert_eq!(decode_next(&token, &other, None, limit).unwrap_err().status(), 400, "{why}");
+        }
+        let filters = [None, Some(false), Some(true)];
+        for issued_for in filters {
+            let token = encode_next(at("2026-06-01T00:00:00Z"), &range, issued_for, 10);
+            for sent_with in filters {
+                let decoded = decode_next(&token, &range, sent_with, 10);
+                assert_eq!(decoded.is_ok(), issued_for == sent_with, "read {issued_for:?}, sent with {sent_with:?}");
+            }
         }
     }
 
@@ -90,8 +108,8 @@ mod tests {
             MailboxRange { from: Some(at("2026-01-01T00:00:00Z")), to: Some(at("2026-12-31T00:00:00Z")), ..open };
         // A client can rewrite `after` and recompute the fingerprint.
         let rewritten = |range: &MailboxRange<'_>, after: &str| {
-            let token = json!({"after": after, "query": query_fingerprint(range, 10)});
-            decode_next(&URL_SAFE_NO_PAD.encode(token.to_string()), range, 10)
+            let token = json!({"after": after, "query": query_fingerprint(range, None, 10)});
+            decode_next(&URL_SAFE_NO_PAD.encode(token.to_string()), range, None, 10)
         };
         for (range, after, resumes_at) in [
             (period, "2026-01-01T00:00:00.000000Z", Some("2026-01-01T00:00:00.000001Z")),

@@ -1,11 +1,12 @@
 //! `start`/`stop` slices: Python's slice semantics over a mailbox's
-//! time-ordered list, read without knowing its size when the signs allow.
+//! time-ordered list (or of its read or unread messages only), read without
+//! knowing its size when the signs allow.
 
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::{Message, ShownMessage};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
-use crate::store::MailboxRange;
+use crate::store::{MailboxRange, Positions};
 
 use super::MAX_SLICE_POSITIONS;
 
@@ -62,18 +63,23 @@ pub(super) fn check_slice(plan: &SlicePlan) -> Result<(), ApiError> {
 }
 
 /// Resolves a mixed-sign slice to positions from the oldest, counting no
-/// more keys than can matter: with `start >= 0 > stop`, past `start + |stop|
-/// + 1000` the slice is surely too wide; with `start < 0 <= stop`, past
-/// `stop + |start|` it is surely empty.
+/// more positions than can matter: with `start >= 0 > stop`, past `start +
+/// |stop| + 1000` the slice is surely too wide; with `start < 0 <= stop`,
+/// past `stop + |start|` it is surely empty. Positions of the whole range
+/// are counted as keys; of its read or unread messages, by reading them.
 async fn resolve_mixed_slice(
     app: &App,
     range: MailboxRange<'_>,
+    read: Option<bool>,
     (start, stop): (i64, Option<i64>),
 ) -> Result<SlicePlan, ApiError> {
     let stop = stop.unwrap_or(i64::MAX);
     let span = usize::try_from(start.unsigned_abs().saturating_add(stop.unsigned_abs())).unwrap_or(usize::MAX);
     let at_most = if start >= 0 { span.saturating_add(MAX_SLICE_POSITIONS + 1) } else { span };
-    let total = app.store.count_positions(range, at_most).await?;
+    let total = match read {
+        None => app.store.count_positions(range, at_most).await?,
+        Some(read) => app.store.count_filtered(range, read, at_most).await?,
+    };
     let from = resolve_bound(start, total);
     let to = resolve_bound(stop, total);
     let plan = SlicePlan::Oldest { skip: from, take: to.saturating_sub(from) };
@@ -81,28 +87,48 @@ async fn resolve_mixed_slice(
     Ok(plan)
 }
 
-/// Reads a slice: skipped positions as keys only (`by_time`), then the
-/// messages it returns; an empty slice reads nothing.
+/// Reads a slice; an empty slice reads nothing.
 pub(super) async fn read_slice(
     app: &App,
     range: MailboxRange<'_>,
+    read: Option<bool>,
     plan: SlicePlan,
     bounds: (i64, Option<i64>),
 ) -> Result<Vec<Message>, ApiError> {
     let plan = match plan {
-        SlicePlan::NeedsTotal => resolve_mixed_slice(app, range, bounds).await?,
+        SlicePlan::NeedsTotal => resolve_mixed_slice(app, range, read, bounds).await?,
         plan => plan,
     };
-    let (newest_first, skip, take) = match plan {
-        SlicePlan::Oldest { skip, take } => (false, skip, take),
-        SlicePlan::Newest { skip, take } => (true, skip, take),
+    let positions = match plan {
+        SlicePlan::Oldest { skip, take } => Positions { newest_first: false, skip, take },
+        SlicePlan::Newest { skip, take } => Positions { newest_first: true, skip, take },
         // One more than allowed shows that the slice is too wide.
-        SlicePlan::OldestToEnd { skip } => (false, skip, MAX_SLICE_POSITIONS + 1),
+        SlicePlan::OldestToEnd { skip } => Positions { newest_first: false, skip, take: MAX_SLICE_POSITIONS + 1 },
         SlicePlan::NeedsTotal => unreachable!("resolved above"),
     };
-    if take == 0 {
+    if positions.take == 0 {
         return Ok(Vec::new());
     }
+    let mut messages = match read {
+        None => read_positions(app, range, positions).await?,
+        Some(read) => app.store.read_filtered(range, read, positions, MAX_REPLY_BYTES).await?,
+    };
+    if messages.len() > MAX_SLICE_POSITIONS {
+        return Err(too_many_positions());
+    }
+    if positions.newest_first {
+        messages.reverse();
+    }
+    Ok(messages)
+}
+
+/// The messages at `positions` of the whole range, in the order read:
+/// skipped positions as keys only (`by_time`), then the messages taken.
+async fn read_positions(
+    app: &App,
+    range: MailboxRange<'_>,
+    Positions { newest_first, skip, take }: Positions,
+) -> Result<Vec<Message>, ApiError> {
     let range = match (skip, newest_first) {
         (0, _) => range,
         (skip, false) => match app.store.skip_positions(range, false, skip).await? {
@@ -114,14 +140,7 @@ pub(super) async fn read_slice(
             None => return Ok(Vec::new()),
         },
     };
-    let mut messages = app.store.read_mailbox(range, newest_first, take, MAX_REPLY_BYTES).await?;
-    if messages.len() > MAX_SLICE_POSITIONS {
-        return Err(too_many_positions());
-    }
-    if newest_first {
-        messages.reverse();
-    }
-    Ok(messages)
+    Ok(app.store.read_mailbox(range, newest_first, take, MAX_REPLY_BYTES).await?)
 }
 
 /// A slice has no `next`: one whose messages do not fit in a reply is a
