@@ -161,6 +161,23 @@ async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed, Consumed) {
     println!("| delete_messages (10) | {} |", units(c));
     let (_, _, c, _) = call(app, "conversations", &carl, None).await;
     println!("| conversations | {} |", units(c));
+    let (_, body, c, _) =
+        call(app, "mark_read", &carl, Some(json!({"sender": "cap-bob", "through": stamps[15]}))).await;
+    assert!(body["marked"].as_u64().unwrap() > 0);
+    println!("| mark_read (through the 5th of 10 new) | {} |", units(c));
+    let (_, _, c, _) = call(app, "block", &carl, Some(json!({"login": "cap-many-0"}))).await;
+    println!("| block | {} |", units(c));
+    let (_, _, c, _) = call(app, "send_message", &bob, one("blocking")).await;
+    println!("| send_message (to a recipient who blocks another sender) | {} |", units(c));
+    let (_, _, c, _) = call(app, "blocked", &carl, None).await;
+    println!("| blocked (1) | {} |", units(c));
+    let (_, _, c, _) = call(app, "unblock", &carl, Some(json!({"login": "cap-many-0"}))).await;
+    println!("| unblock | {} |", units(c));
+    let dana = register(app, "cap-dana").await;
+    fill(app, &bob, "cap-dana", 1000).await;
+    let (_, body, c, _) = call(app, "delete_conversation", &dana, Some(json!({"with": "cap-bob"}))).await;
+    assert_eq!(body, json!({"deleted": 1000, "more": false}));
+    println!("| delete_conversation (1000 messages) | {} |", units(c));
     let (_, _, c, _) = call(app, "logout", &spare, None).await;
     println!("| logout | {} |", units(c));
     (send, fetch, poll)
@@ -168,8 +185,8 @@ async fn capacity_per_endpoint(app: &App) -> (Consumed, Consumed, Consumed) {
 
 async fn capacity_by_mailbox_size(app: &App) {
     println!("\n### Capacity against mailbox size (1 KB messages; 10 new on top of the stored ones)\n");
-    println!("| stored messages | fetch_new_messages (limit 100) | fetch_messages recent (limit 100) | fetch_messages `start: -10` | fetch_messages period page (limit 100) |");
-    println!("|---:|---|---|---|---|");
+    println!("| stored messages | fetch_new_messages (limit 100) | fetch_messages recent (limit 100) | fetch_messages `start: -10` | fetch_messages period page (limit 100) | fetch_messages `read: false` (recent, limit 100) |");
+    println!("|---:|---|---|---|---|---|");
     let sender = register(app, "size-sender").await;
     for size in [10, 1000, 10_000] {
         let login = format!("size-{size}");
@@ -183,13 +200,16 @@ async fn capacity_by_mailbox_size(app: &App) {
             }
         }
         fill(app, &sender, &login, 10).await;
+        let (_, body, unread, _) = call(app, "fetch_messages", &token, Some(json!({"read": false}))).await;
+        assert_eq!(body["messages"].as_array().unwrap().len(), 10);
         let (_, body, new, _) = call(app, "fetch_new_messages", &token, Some(json!({"limit": 100}))).await;
         assert_eq!(body["messages"].as_array().unwrap().len(), 10);
         let (_, _, recent, _) = call(app, "fetch_messages", &token, Some(json!({"limit": 100}))).await;
         let (_, _, slice, _) = call(app, "fetch_messages", &token, Some(json!({"start": -10}))).await;
         let period = json!({"period_start": "2000-01-01T00:00:00Z", "limit": 100});
         let (_, _, page, _) = call(app, "fetch_messages", &token, Some(period)).await;
-        println!("| {size} | {} | {} | {} | {} |", units(new), units(recent), units(slice), units(page));
+        let row = [new, recent, slice, page, unread].map(units).join(" | ");
+        println!("| {size} | {row} |");
     }
 }
 
