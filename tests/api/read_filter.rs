@@ -175,4 +175,15 @@ async fn a_next_token_pages_only_its_own_filter_and_read_is_a_boolean() {
         assert_eq!(reply.status, 400, "read {read}: {:?}", reply.body);
         assert!(reply.error().contains("expected a boolean"), "{}", reply.error());
     }
+    // A filtered slice reads what it skips, so it may not reach far.
+    for slice in
+        [json!({"start": -1, "stop": i64::MAX}), json!({"start": 2001}), json!({"start": -2001, "stop": -1995})]
+    {
+        let reply =
+            app.call("PUT", "/fetch_messages", Some(&kim.token), Some(with(&slice, json!({"read": true})))).await;
+        assert_eq!(reply.status, 400, "{slice}: {:?}", reply.body);
+        assert!(reply.error().contains("within ±2000"), "{}", reply.error());
+        let unfiltered = app.call("PUT", "/fetch_messages", Some(&kim.token), Some(slice.clone())).await;
+        assert_eq!(unfiltered.status, 200, "{slice} without read: {:?}", unfiltered.body);
+    }
 }

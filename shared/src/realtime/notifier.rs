@@ -118,8 +118,13 @@ fn notice_of(record: EventRecord) -> Result<Option<(Identifier, String)>, String
     let before: Cursor = serde_dynamo::from_item(change.old_image).map_err(|e| e.to_string())?;
     let by = keys.pk.strip_prefix("USER#").ok_or("a cursor outside a mailbox")?;
     let by = Identifier::try_from(by.to_owned()).map_err(|e| e.to_string())?;
-    let (Some(sender), Some(through)) = (after.sender, after.fetched_through) else {
-        return Err("a cursor without its sender or position".into());
+    let Some(sender) = after.sender else {
+        return Err("a cursor without its sender".into());
+    };
+    // A read side that no fetch or mark_read has moved yet: delete_conversation
+    // can create one to clear the row.
+    let Some(through) = after.fetched_through else {
+        return Ok(None);
     };
     if before.fetched_through == Some(through) {
         return Ok(None);
@@ -344,5 +349,9 @@ mod tests {
         assert_eq!(shape(&groups), [("ann", vec![("1", "read".to_owned()), ("3", "read".to_owned())])]);
         let receipt: serde_json::Value = serde_json::from_str(&groups[0].1[1].frame).unwrap();
         assert_eq!(receipt, serde_json::json!({"type": "read", "by": "bob", "through": t2}));
+        // delete_conversation can clear a row before any fetch: a read side
+        // without a cursor, which tells no one anything and is no error.
+        let cleared = record("4", serde_json::Value::Null, cursor("cid", "bob", None, 0));
+        assert_eq!(notice_of(cleared), Ok(None));
     }
 }

@@ -6,12 +6,14 @@
 //! the records keep the list a query of its own, not a scan of every pair.
 //! Both change in one transaction.
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
+use std::future::Future;
+
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::capacity::Counted;
 use super::pairs::pair_key;
-use super::transaction::{back_off, Transaction, MAX_ATTEMPTS};
+use super::transaction::{after_losses, Transaction};
 use super::{key, query_all, s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Timestamp};
 
@@ -50,11 +52,21 @@ impl Store {
             .expression_attribute_values(":now", s(Timestamp::now().to_string()))
             .build()?;
         let items = [flag, record].map(|update| TransactWriteItem::builder().update(update).build());
-        self.change_block(items.to_vec()).await
+        self.until_committed(|| async { Ok(items.to_vec()) }).await
     }
 
     /// Accepts `login`'s sends to `blocker` again.
     pub async fn unblock(&self, blocker: &Identifier, login: &Identifier) -> Result<(), StoreError> {
+        self.until_committed(|| self.unblock_items(blocker, login)).await
+    }
+
+    /// Unblocking as the pair item is now: the record goes, and the flag,
+    /// if set, with it.
+    async fn unblock_items(
+        &self,
+        blocker: &Identifier,
+        login: &Identifier,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let flag = Update::builder()
             .table_name(&self.table)
             .set_key(Some(pair_key(blocker, login)))
@@ -66,8 +78,17 @@ impl Store {
         let mut items = vec![TransactWriteItem::builder().delete(record).build()];
         if self.is_blocked_pair(blocker, login).await? {
             items.push(TransactWriteItem::builder().update(flag).build());
+        } else {
+            // A block that commits between the read and this transaction
+            // cancels it, and the next try reads the flag it set.
+            let unflagged = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(pair_key(blocker, login)))
+                .condition_expression("attribute_not_exists(blocked)")
+                .build()?;
+            items.push(TransactWriteItem::builder().condition_check(unflagged).build());
         }
-        self.change_block(items).await
+        Ok(items)
     }
 
     /// The logins `blocker` blocked, in login order.
@@ -96,15 +117,22 @@ impl Store {
         Ok(found.item().is_some_and(|item| item.contains_key(BLOCKED_FLAG)))
     }
 
-    /// A send of the pair in flight cancels the change (on AWS); it is
-    /// tried again after it.
-    async fn change_block(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        for attempt in 0..MAX_ATTEMPTS {
-            match self.transact(items.clone()).await? {
+    /// Runs the transaction `items` builds until it commits, building it
+    /// again after each cancellation. Sends in flight on the pair cancel it
+    /// (on AWS), and each is another send committing, so a block change
+    /// waits as long as a send would.
+    async fn until_committed<F, Built>(&self, items: F) -> Result<(), StoreError>
+    where
+        F: Fn() -> Built,
+        Built: Future<Output = Result<Vec<TransactWriteItem>, StoreError>>,
+    {
+        let mut losses = 0;
+        loop {
+            after_losses(losses).await?;
+            match self.transact(items().await?).await? {
                 Transaction::Committed => return Ok(()),
-                Transaction::Cancelled(_) => back_off(attempt).await,
+                Transaction::Cancelled(_) => losses += 1,
             }
         }
-        Err(StoreError::Contention)
     }
 }

@@ -27,14 +27,15 @@ impl Store {
     /// Deletes up to [`MAX_DELETED_PER_CALL`] messages between `caller` and
     /// `other`: first those `other` sent to `caller`, then those `caller`
     /// sent to `other`. Once none remain, the caller's conversation row of
-    /// `other` is cleared through the newest message that existed when the
-    /// call began: one sent since shows the row again.
+    /// `other` is cleared: a message sent since shows the row again.
     pub async fn delete_conversation(
         &self,
         caller: &Identifier,
         other: &Identifier,
     ) -> Result<ConversationDeleted, StoreError> {
-        let began_with = self.pair(caller, other).await?.map(|pair| pair.last_message_at);
+        // The row is cleared through the newest message of `other` that
+        // existed when the call began, or that it deleted if newer.
+        let mut clear_through = self.pair(caller, other).await?.map(|pair| pair.last_message_at);
         let mut outcome = ConversationDeleted { deleted: 0, more: false };
         for (recipient, sender) in [(caller, other), (other, caller)] {
             let budget = MAX_DELETED_PER_CALL - outcome.deleted;
@@ -45,8 +46,11 @@ impl Store {
             if more {
                 return Ok(ConversationDeleted { more: true, ..outcome });
             }
+            if recipient == caller {
+                clear_through = clear_through.max(found.last().copied());
+            }
         }
-        if let Some(through) = began_with {
+        if let Some(through) = clear_through {
             self.clear_conversation(caller, other, through).await?;
         }
         Ok(outcome)

@@ -308,6 +308,9 @@ impl Sequence for Merge<'_> {
     }
 }
 
+/// The fewest messages one page of [`ReadByTime`] asks for.
+const MIN_SCAN_PAGE: usize = 100;
+
 /// The read messages of a whole mailbox range: the range by time, less the
 /// unread messages.
 struct ReadByTime<'a> {
@@ -330,7 +333,9 @@ impl<'a> ReadByTime<'a> {
 impl Sequence for ReadByTime<'_> {
     async fn next(&mut self, store: &Store, wanted: usize) -> Result<Option<Message>, StoreError> {
         while self.buffered.is_empty() && !self.pages.ended {
-            let page = self.pages.next(store, wanted).await?;
+            // The unread messages between the read ones are read too: a page
+            // as large as a full reply's limit keeps their queries few.
+            let page = self.pages.next(store, wanted.max(MIN_SCAN_PAGE)).await?;
             let met = senders_not_in(&page, &self.horizons);
             let mut found = store.read_horizons(self.pages.range.recipient, &met).await?;
             self.horizons.extend(met.into_iter().map(|sender| {

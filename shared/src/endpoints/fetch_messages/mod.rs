@@ -21,9 +21,12 @@ use crate::model::{page_limit, Identifier, Message, ShownMessage, Timestamp};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::{MailboxRange, Positions};
 use page_token::{decode_next, encode_next};
-use slice::{check_slice, check_slice_fits, plan_slice, read_slice};
+use slice::{check_filtered_bounds, check_slice, check_slice_fits, plan_slice, read_slice};
 
 pub const MAX_SLICE_POSITIONS: usize = 1000;
+/// How far from either end a slice with `read` may reach: its skipped and
+/// counted positions are read as messages (see `slice.rs`).
+pub const MAX_FILTERED_SLICE_BOUND: i64 = 2000;
 pub const RECENT_DAYS: i64 = 30;
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +80,9 @@ pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
     let slice = slicing.then(|| (body.start.unwrap_or(0), body.stop));
     if let Some((start, stop)) = slice {
         check_slice(&plan_slice(start, stop))?;
+        if body.read.is_some() {
+            check_filtered_bounds(start, stop)?;
+        }
     }
     Ok(FetchInput { mailbox, period_start, period_end, slice, limit, next: body.next, read: body.read })
 }

@@ -8,7 +8,7 @@ use crate::model::{Message, ShownMessage};
 use crate::reply::{leading_fit, MAX_REPLY_BYTES};
 use crate::store::{MailboxRange, Positions};
 
-use super::MAX_SLICE_POSITIONS;
+use super::{MAX_FILTERED_SLICE_BOUND, MAX_SLICE_POSITIONS};
 
 /// How a `start`/`stop` slice is read without knowing the mailbox size,
 /// when its signs allow.
@@ -60,6 +60,21 @@ pub(super) fn check_slice(plan: &SlicePlan) -> Result<(), ApiError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses a slice with `read` that reaches past [`MAX_FILTERED_SLICE_BOUND`]
+/// from either end: unlike an unfiltered slice, which skips and counts by
+/// keys, it reads every message it skips or counts, and a bound of 10^18
+/// would read the whole mailbox.
+pub(super) fn check_filtered_bounds(start: i64, stop: Option<i64>) -> Result<(), ApiError> {
+    let reach = start.unsigned_abs().max(stop.map_or(0, i64::unsigned_abs));
+    if reach > MAX_FILTERED_SLICE_BOUND.unsigned_abs() {
+        return Err(ApiError::bad_request(format!(
+            "with read, start and stop must lie within ±{MAX_FILTERED_SLICE_BOUND}: a filtered slice reads the \
+             positions it skips; page by period for older history"
+        )));
+    }
+    Ok(())
 }
 
 /// Resolves a mixed-sign slice to positions from the oldest, counting no
@@ -191,6 +206,24 @@ mod tests {
             for stop in (-9..9).map(Some).chain([None]) {
                 assert_eq!(apply(&items, start, stop), python_slice(&items, start, stop), "[{start}:{stop:?}]");
             }
+        }
+    }
+
+    #[test]
+    fn filtered_slices_reach_at_most_the_bound_from_either_end() {
+        // (start, stop, allowed)
+        let cases = [
+            (0, Some(10), true),
+            (-2000, None, true),
+            (1990, Some(2000), true),
+            (-1, Some(2000), true),
+            (2001, None, false),
+            (-2001, Some(-1990), false),
+            (-1, Some(i64::MAX), false),
+            (i64::MIN, None, false),
+        ];
+        for (start, stop, allowed) in cases {
+            assert_eq!(check_filtered_bounds(start, stop).is_ok(), allowed, "[{start}:{stop:?}]");
         }
     }
 
