@@ -103,13 +103,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
 
     let (messages, next) = if let Some((start, stop)) = slice {
         let messages = read_slice(app, range, read, plan_slice(start, stop), (start, stop)).await?;
-        let shown = show(app, &recipient, messages).await?;
+        let shown = show(app, &recipient, messages, read).await?;
         check_slice_fits(&shown)?;
         (shown, None)
     } else if period_start.is_some() || period_end.is_some() || resume_at.is_some() {
         let from = resume_at.or(period_start);
         let messages = read_view(app, MailboxRange { from, ..range }, read, false, limit + 1).await?;
-        let mut shown = show(app, &recipient, messages).await?;
+        let mut shown = show(app, &recipient, messages, read).await?;
         let fit = leading_fit(&shown[..shown.len().min(limit)], MAX_REPLY_BYTES);
         let next = (shown.len() > fit).then(|| {
             shown.truncate(fit);
@@ -120,7 +120,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         let recent = MailboxRange { from: Some(Timestamp::now().minus_days(RECENT_DAYS)), ..range };
         // Newest first, so a cut by size keeps the newest.
         let messages = read_view(app, recent, read, true, limit).await?;
-        let mut shown = show(app, &recipient, messages).await?;
+        let mut shown = show(app, &recipient, messages, read).await?;
         shown.truncate(leading_fit(&shown, MAX_REPLY_BYTES));
         shown.reverse();
         (shown, None)
@@ -146,10 +146,19 @@ async fn read_view(
     })
 }
 
-/// `messages` of `recipient`'s mailbox with their read flags, from the read
-/// horizons of their senders' pairs (one batch read of those pairs' read
-/// sides, none when there is no message).
-async fn show(app: &App, recipient: &Identifier, messages: Vec<Message>) -> Result<Vec<ShownMessage>, ApiError> {
+/// `messages` of `recipient`'s mailbox with their read flags. With a `read`
+/// filter each flag is the filter's, which the filter decided from the read
+/// horizons it read; else from the horizons of the messages' senders (one
+/// batch read of those pairs' read sides, none when there is no message).
+async fn show(
+    app: &App,
+    recipient: &Identifier,
+    messages: Vec<Message>,
+    filter: Option<bool>,
+) -> Result<Vec<ShownMessage>, ApiError> {
+    if let Some(read) = filter {
+        return Ok(messages.into_iter().map(|message| ShownMessage { message, read }).collect());
+    }
     let mut senders: Vec<Identifier> = messages.iter().map(|message| message.sender.clone()).collect();
     senders.sort();
     senders.dedup();
