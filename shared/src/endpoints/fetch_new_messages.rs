@@ -1,5 +1,6 @@
 //! `PUT /fetch_new_messages`: the caller's messages that no earlier call
-//! returned, oldest first, each returned once. With an `Idempotency-Key`,
+//! returned, oldest first, each returned once; with `group`, that group's
+//! messages (`sender` then picks one member's). With an `Idempotency-Key`,
 //! a retry gets the same batch again, so a lost response loses nothing.
 //! With `wait`, a request that finds nothing new waits for a message (see
 //! `long_poll.rs`); a wait that ends empty records nothing under its key
@@ -12,6 +13,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::group_requests::no_group;
 use super::idempotency::{self, Idempotent};
 use super::long_poll;
 use super::MailboxNamed;
@@ -19,14 +21,15 @@ use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
-use crate::model::{page_limit, Identifier};
-use crate::store::{FetchNewOutcome, FetchedBatch, IdempotencyClaim, Recorded, StoreError};
+use crate::model::{page_limit, GroupId, Identifier};
+use crate::store::{FetchNewOutcome, FetchedBatch, GroupFetchOutcome, IdempotencyClaim, Recorded, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FetchNewRequest {
     recipient: Option<String>,
     sender: Option<String>,
+    group: Option<String>,
     limit: Option<i64>,
     wait: Option<i64>,
 }
@@ -35,6 +38,8 @@ struct FetchNewRequest {
 #[derive(Debug)]
 pub struct FetchNewInput {
     pub mailbox: MailboxNamed,
+    /// Only this group's messages, if given.
+    pub group: Option<GroupId>,
     pub limit: usize,
     pub wait: Duration,
     pub idempotency_key: Option<String>,
@@ -46,9 +51,15 @@ pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
     let idempotency_key = idempotency_key(request.headers())?;
     let body: FetchNewRequest = json_body(request)?;
     let mailbox = MailboxNamed::parse(body.recipient.as_deref(), body.sender.as_deref())?;
+    let group = body.group.as_deref().map(|group| GroupId::parse("group", group)).transpose()?;
     let limit = page_limit(body.limit)?;
     let wait = long_poll::wait_seconds(body.wait)?;
-    Ok(FetchNewInput { mailbox, limit, wait, idempotency_key })
+    if group.is_some() && !wait.is_zero() {
+        return Err(ApiError::bad_request(
+            "wait cannot be combined with group yet: fetch the group without wait, or wait on the mailbox",
+        ));
+    }
+    Ok(FetchNewInput { mailbox, group, limit, wait, idempotency_key })
 }
 
 pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its messages would no longer be new. \
@@ -57,7 +68,8 @@ pub const IF_OUTCOME_UNKNOWN: &str = "a batch may have been fetched, and its mes
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let FetchNewInput { mailbox: MailboxNamed { recipient, sender }, limit, wait, idempotency_key } = parse(&request)?;
+    let FetchNewInput { mailbox: MailboxNamed { recipient, sender }, group, limit, wait, idempotency_key } =
+        parse(&request)?;
     if recipient.is_some_and(|recipient| recipient != caller.login) {
         return Err(ApiError::Forbidden(format!(
             "only the recipient fetches new messages: you are logged in as {}",
@@ -71,9 +83,10 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         "fetch_new_messages",
         &caller.login,
         idempotency_key,
-        json!({"sender": sender, "limit": limit}),
+        json!({"sender": sender, "group": group, "limit": limit}),
     );
-    let fetching = Fetching { app, recipient: &caller.login, sender: sender.as_ref(), limit, wait };
+    let fetching =
+        Fetching { app, recipient: &caller.login, sender: sender.as_ref(), group: group.as_ref(), limit, wait };
     let batch = idempotency::once(claim.as_ref(), fetching).await?;
     Ok(json_response(StatusCode::OK, &json!({"messages": batch.messages, "more": batch.more})))
 }
@@ -83,6 +96,7 @@ struct Fetching<'a> {
     app: &'a App,
     recipient: &'a Identifier,
     sender: Option<&'a Identifier>,
+    group: Option<&'a GroupId>,
     limit: usize,
     wait: Duration,
 }
@@ -91,10 +105,21 @@ impl Idempotent for Fetching<'_> {
     type Response = FetchedBatch;
 
     async fn earlier(&self, claim: &IdempotencyClaim) -> Result<Option<Recorded<FetchedBatch>>, StoreError> {
-        self.app.store.earlier_fetch(self.recipient, claim).await
+        match self.group {
+            Some(group) => self.app.store.earlier_group_fetch(self.recipient, group, claim).await,
+            None => self.app.store.earlier_fetch(self.recipient, claim).await,
+        }
     }
 
     async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<FetchedBatch>, ApiError> {
+        if let Some(group) = self.group {
+            let store = &self.app.store;
+            return match store.fetch_new_in_group(self.recipient, group, self.sender, self.limit, claim).await? {
+                GroupFetchOutcome::Fetched(batch) => Ok(Some(batch)),
+                GroupFetchOutcome::NoGroup => Err(no_group(group)),
+                GroupFetchOutcome::IdempotencyKeyUsed => Ok(None),
+            };
+        }
         if !self.wait.is_zero() {
             let check = || self.app.store.may_have_new(self.recipient, self.sender);
             if !long_poll::until(self.wait, check).await? {

@@ -1,21 +1,28 @@
 //! One module per endpoint: its request shape, its checks in the contract's
 //! order (401, 400, 403, 404/409) and its response.
 
+pub mod add_members;
 pub mod block;
 pub mod blocked;
 pub mod conversations;
+pub mod create_group;
 pub mod delete_conversation;
 pub mod delete_message;
 pub mod delete_messages;
 pub mod fetch_messages;
 pub mod fetch_new_messages;
+pub mod group_members;
+mod group_requests;
+pub mod groups;
 mod idempotency;
+pub mod leave_group;
 pub mod login;
 pub mod logout;
 mod long_poll;
 pub mod mark_read;
 pub mod realtime_ticket;
 pub mod register;
+pub mod remove_member;
 pub mod send_message;
 pub mod unblock;
 
@@ -80,6 +87,10 @@ pub fn if_outcome_unknown(endpoint: &str) -> &'static str {
         "mark_read" => mark_read::IF_OUTCOME_UNKNOWN,
         "delete_conversation" => delete_conversation::IF_OUTCOME_UNKNOWN,
         "block" | "unblock" => block::IF_OUTCOME_UNKNOWN,
+        "create_group" => create_group::IF_OUTCOME_UNKNOWN,
+        "add_members" => add_members::IF_OUTCOME_UNKNOWN,
+        "remove_member" => remove_member::IF_OUTCOME_UNKNOWN,
+        "leave_group" => leave_group::IF_OUTCOME_UNKNOWN,
         // The other endpoints write no transaction.
         _ => "the request may have changed something; check before you retry it",
     }

@@ -1,5 +1,5 @@
 //! `POST /send_message`: stores a message from the caller to a registered
-//! recipient; with an `Idempotency-Key`, a repeated request is answered
+//! recipient, or to a group the caller is a member of; with an `Idempotency-Key`, a repeated request is answered
 //! with the first response and stores nothing. Each new send counts
 //! against the sender's rate limit (a replay does not); over it, a 429.
 
@@ -10,28 +10,37 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::group_requests::no_group;
 use super::idempotency::{self, Idempotent};
 use super::within_rate;
 use crate::app::{App, Config};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
-use crate::model::{validate_message_text, Identifier, Timestamp};
-use crate::store::{IdempotencyClaim, RateLimit, Recorded, SendOutcome, StoreError};
+use crate::model::{validate_message_text, GroupId, Identifier, Timestamp};
+use crate::store::{GroupSendOutcome, IdempotencyClaim, RateLimit, Recorded, SendOutcome, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendRequest {
     sender: Option<String>,
-    recipient: String,
+    recipient: Option<String>,
+    group: Option<String>,
     message: String,
+}
+
+/// Where a message goes: to one user's mailbox, or to a group's members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendTarget {
+    Recipient(Identifier),
+    Group(GroupId),
 }
 
 /// A send_message request whose shape and values are checked.
 #[derive(Debug)]
 pub struct SendInput {
     pub sender: Option<Identifier>,
-    pub recipient: Identifier,
+    pub target: SendTarget,
     pub message: String,
     pub idempotency_key: Option<String>,
 }
@@ -42,9 +51,14 @@ pub fn parse(request: &Request, config: &Config) -> Result<SendInput, ApiError> 
     let idempotency_key = idempotency_key(request.headers())?;
     let body: SendRequest = json_body(request)?;
     let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
-    let recipient = Identifier::parse("recipient", &body.recipient)?;
+    let target = match (body.recipient, body.group) {
+        (Some(recipient), None) => SendTarget::Recipient(Identifier::parse("recipient", &recipient)?),
+        (None, Some(group)) => SendTarget::Group(GroupId::parse("group", &group)?),
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("give either recipient or group, not both")),
+        (None, None) => return Err(ApiError::bad_request("missing field `recipient` (or `group`, for a group)")),
+    };
     validate_message_text(&body.message, config.max_message_chars)?;
-    Ok(SendInput { sender, recipient, message: body.message, idempotency_key })
+    Ok(SendInput { sender, target, message: body.message, idempotency_key })
 }
 
 pub const IF_OUTCOME_UNKNOWN: &str = "the message may have been sent. To retry safely, send the request again \
@@ -52,7 +66,7 @@ pub const IF_OUTCOME_UNKNOWN: &str = "the message may have been sent. To retry s
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let SendInput { sender, recipient, message, idempotency_key } = parse(&request, &app.config)?;
+    let SendInput { sender, target, message, idempotency_key } = parse(&request, &app.config)?;
     if sender.is_some_and(|sender| sender != caller.login) {
         return Err(ApiError::Forbidden(format!("sender must be the caller: you are logged in as {}", caller.login)));
     }
@@ -61,10 +75,13 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         "send_message",
         &caller.login,
         idempotency_key,
-        json!({"recipient": recipient, "message": message}),
+        match &target {
+            SendTarget::Recipient(recipient) => json!({"recipient": recipient, "message": message}),
+            SendTarget::Group(group) => json!({"group": group, "message": message}),
+        },
     );
     let sending =
-        Sending { app, sender: &caller.login, recipient: &recipient, message: &message, rated: AtomicBool::new(false) };
+        Sending { app, sender: &caller.login, target: &target, message: &message, rated: AtomicBool::new(false) };
     let timestamp = idempotency::once(claim.as_ref(), sending).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"OK": "message sent successfully", "timestamp": timestamp})))
 }
@@ -73,7 +90,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
 struct Sending<'a> {
     app: &'a App,
     sender: &'a Identifier,
-    recipient: &'a Identifier,
+    target: &'a SendTarget,
     message: &'a str,
     /// Whether this request was counted against the sender's rate limit:
     /// once, even if a twin request's record sends it round again.
@@ -104,14 +121,23 @@ impl Idempotent for Sending<'_> {
         // Only a send about to be stored counts: not a replay, which
         // `earlier` answered.
         self.rate().await?;
-        match self.app.store.send_message(self.sender, self.recipient, self.message, claim).await? {
+        let store = &self.app.store;
+        let recipient = match self.target {
+            SendTarget::Recipient(recipient) => recipient,
+            SendTarget::Group(group) => {
+                return match store.send_to_group(self.sender, group, self.message, claim).await? {
+                    GroupSendOutcome::Sent(timestamp) => Ok(Some(timestamp)),
+                    GroupSendOutcome::NoGroup => Err(no_group(group)),
+                    GroupSendOutcome::IdempotencyKeyUsed => Ok(None),
+                };
+            }
+        };
+        match store.send_message(self.sender, recipient, self.message, claim).await? {
             SendOutcome::Sent(timestamp) => Ok(Some(timestamp)),
             SendOutcome::RecipientUnknown => {
-                Err(ApiError::NotFound(format!("recipient {} is not a registered user", self.recipient)))
+                Err(ApiError::NotFound(format!("recipient {recipient} is not a registered user")))
             }
-            SendOutcome::Blocked => {
-                Err(ApiError::Forbidden(format!("{} does not accept messages from you", self.recipient)))
-            }
+            SendOutcome::Blocked => Err(ApiError::Forbidden(format!("{recipient} does not accept messages from you"))),
             SendOutcome::IdempotencyKeyUsed => Ok(None),
         }
     }

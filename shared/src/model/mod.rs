@@ -1,6 +1,7 @@
 //! The API's value types and their validation: identifiers, timestamps,
 //! message text and limits, and the message as the API shows it.
 
+mod group;
 mod identifier;
 mod timestamp;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 
+pub use group::{validate_group_name, GroupId, MAX_GROUP_MEMBERS, MAX_MEMBERS_PER_REQUEST};
 pub use identifier::{Identifier, IDENTIFIER_MAX_CHARS, IDENTIFIER_MIN_CHARS};
 pub use timestamp::Timestamp;
 
@@ -45,6 +47,10 @@ pub struct Message {
     pub recipient: Identifier,
     pub timestamp: Timestamp,
     pub message: String,
+    /// The group a group message was sent to; its `recipient` is then the
+    /// member it is shown to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupId>,
 }
 
 impl Message {

@@ -186,6 +186,7 @@ mod tests {
             recipient: Identifier::parse("r", "rcp").expect("recipient"),
             timestamp: at(second),
             message: "x".repeat(chars),
+            group: None,
         }
     }
 

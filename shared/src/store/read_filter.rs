@@ -371,7 +371,7 @@ mod tests {
     }
 
     fn message(sender: &str, second: u32) -> Message {
-        Message { sender: id(sender), recipient: id("rcp"), timestamp: at(second), message: "hi".into() }
+        Message { sender: id(sender), recipient: id("rcp"), timestamp: at(second), message: "hi".into(), group: None }
     }
 
     fn pair(fetched_through: Option<u32>, pending_since: Option<u32>, last: u32, new_messages: u64) -> Pair {

@@ -37,8 +37,8 @@ struct MessageAttributes<'a> {
 /// What a send keeps under its idempotency key: a repeat answers with the
 /// same timestamp.
 #[derive(Serialize, Deserialize)]
-struct SentRecord {
-    timestamp: Timestamp,
+pub(super) struct SentRecord {
+    pub(super) timestamp: Timestamp,
 }
 
 pub enum SendOutcome {
@@ -56,7 +56,11 @@ pub enum SendOutcome {
 /// when the pair's ordering condition failed (`pair_raced`, with that
 /// message's timestamp if the pair was returned). `None` when the send lost
 /// neither race.
-fn next_floor(timestamp: Timestamp, instant_taken: bool, pair_raced: Option<Option<Timestamp>>) -> Option<Timestamp> {
+pub(super) fn next_floor(
+    timestamp: Timestamp,
+    instant_taken: bool,
+    pair_raced: Option<Option<Timestamp>>,
+) -> Option<Timestamp> {
     let floor = instant_taken.then(|| timestamp.next());
     let Some(pair_last) = pair_raced else {
         return floor;
@@ -189,8 +193,13 @@ impl Store {
         timestamp: Timestamp,
         recipient_exists: bool,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let message =
-            Message { sender: sender.clone(), recipient: recipient.clone(), timestamp, message: text.to_owned() };
+        let message = Message {
+            sender: sender.clone(),
+            recipient: recipient.clone(),
+            timestamp,
+            message: text.to_owned(),
+            group: None,
+        };
         let attributes = MessageAttributes { message: &message, sender_ts: format!("{sender}#{timestamp}") };
         let pair_update = Update::builder()
             .table_name(&self.table)

@@ -87,6 +87,17 @@ impl Store {
         Ok(found.item.map(serde_dynamo::from_item).transpose()?)
     }
 
+    /// Which of `logins` no user holds, in the order given.
+    pub async fn unknown_users(&self, logins: &[Identifier]) -> Result<Vec<Identifier>, StoreError> {
+        #[derive(Deserialize)]
+        struct Login {
+            login: Identifier,
+        }
+        let keys = logins.iter().map(|login| key(user_pk(login.as_str()), PROFILE_SK)).collect();
+        let known: Vec<Login> = self.batch_get(keys, Some("login")).await?;
+        Ok(logins.iter().filter(|login| !known.iter().any(|k| k.login == **login)).cloned().collect())
+    }
+
     pub async fn put_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
         self.client.put_item().table_name(&self.table).set_item(Some(token.to_item()?)).counted().await?;
         Ok(())

@@ -185,6 +185,7 @@ async fn notifier_runs(
             recipient: Identifier::parse("recipient", recipient).expect("a login"),
             timestamp: Timestamp::now(),
             message: text_1kb(&format!("notifier-{i}")),
+            group: None,
         };
         let started = Instant::now();
         let (response, units) = measure(shared::realtime::notifier::handle(&notifier, stream_event(&message, i))).await;

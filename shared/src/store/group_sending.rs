@@ -1,0 +1,141 @@
+//! Sending to a group: owns the group's message items (`GROUP#<id>`,
+//! `MSG#<timestamp>`: `sender`, `group`, `timestamp`, `message`, and
+//! `sender_ts` for the `by_sender` index), and moves the head's
+//! `last_message_at` and `sent` (`groups.rs` owns the rest of the head).
+//!
+//! One transaction whatever the group's size: the message, the head, and a
+//! check that the sender is a member. The head's condition makes the
+//! group's messages commit in timestamp order, all senders together, which
+//! is what lets one read position per member be safe: no message can commit
+//! behind a position that has passed it, since committing needs a head
+//! older than the message. It is also the one item the group's senders
+//! share; their sends take turns on it.
+
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::Serialize;
+
+use super::groups::{group_pk, head_key, member_key};
+use super::idempotency::IdempotencyClaim;
+use super::sending::{next_floor, SentRecord};
+use super::transaction::{back_off, Transaction, MAX_ATTEMPTS, MAX_RACES_LOST};
+use super::{failed_condition, key, keyed, n, s, Item, Store, StoreError};
+use crate::model::{GroupId, Identifier, Timestamp};
+
+pub(super) fn group_message_key(group: &GroupId, timestamp: Timestamp) -> Item {
+    key(group_pk(group), format!("MSG#{timestamp}"))
+}
+
+#[derive(Serialize)]
+struct GroupMessageItem<'a> {
+    sender: &'a Identifier,
+    group: &'a GroupId,
+    timestamp: Timestamp,
+    message: &'a str,
+    sender_ts: String,
+}
+
+pub enum GroupSendOutcome {
+    Sent(Timestamp),
+    /// No such group, or the sender is not a member of it.
+    NoGroup,
+    IdempotencyKeyUsed,
+}
+
+/// The transaction's items, in order.
+const MESSAGE: usize = 0;
+const HEAD: usize = 1;
+const MEMBER: usize = 2;
+const IDEMPOTENCY: usize = 3;
+
+impl Store {
+    /// Stores a message to every member of a group with a fresh timestamp,
+    /// later than every earlier message of the group.
+    pub async fn send_to_group(
+        &self,
+        sender: &Identifier,
+        group: &GroupId,
+        text: &str,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<GroupSendOutcome, StoreError> {
+        let mut floor: Option<Timestamp> = None;
+        // As for a pair (`sending.rs`): every lost ordering race is another
+        // send committing, so those have a budget of their own.
+        let mut races = 0;
+        for attempt in 0..MAX_ATTEMPTS + MAX_RACES_LOST {
+            if attempt - races >= MAX_ATTEMPTS {
+                break;
+            }
+            let timestamp = floor.map_or_else(Timestamp::now, |floor| floor.max(Timestamp::now()));
+            let mut items = self.group_send_items(sender, group, text, timestamp)?;
+            if let Some(claim) = claim {
+                items.push(self.idempotency_item(claim, SentRecord { timestamp })?);
+            }
+            let reasons = match self.transact(items).await? {
+                Transaction::Committed => return Ok(GroupSendOutcome::Sent(timestamp)),
+                Transaction::Cancelled(reasons) => reasons,
+            };
+            if claim.is_some() && failed_condition(&reasons, IDEMPOTENCY) {
+                return Ok(GroupSendOutcome::IdempotencyKeyUsed);
+            }
+            let old_head = reasons.get(HEAD).and_then(CancellationReason::item);
+            let no_head = failed_condition(&reasons, HEAD) && old_head.is_none();
+            if failed_condition(&reasons, MEMBER) || no_head {
+                return Ok(GroupSendOutcome::NoGroup);
+            }
+            let head_raced = failed_condition(&reasons, HEAD).then(|| {
+                let last = old_head.and_then(|old| old.get("last_message_at"));
+                last.and_then(|value| value.as_s().ok()).and_then(|text| Timestamp::from_stored(text))
+            });
+            let learned = next_floor(timestamp, failed_condition(&reasons, MESSAGE), head_raced);
+            // Senders of a group take turns on its head: a send in flight
+            // on it (on AWS) or one that committed first is progress.
+            let in_flight = reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"));
+            if learned.is_some() || in_flight {
+                floor = learned.or(floor);
+                races += 1;
+                if races > MAX_RACES_LOST {
+                    break;
+                }
+            }
+            if learned.is_none() || races > 1 {
+                back_off(attempt).await;
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    fn group_send_items(
+        &self,
+        sender: &Identifier,
+        group: &GroupId,
+        text: &str,
+        timestamp: Timestamp,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let message =
+            GroupMessageItem { sender, group, timestamp, message: text, sender_ts: format!("{sender}#{timestamp}") };
+        let head = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(head_key(group)))
+            .update_expression("SET last_message_at = :ts, sent = if_not_exists(sent, :zero) + :one")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_message_at) OR last_message_at < :ts)",
+            )
+            .expression_attribute_values(":ts", s(timestamp.to_string()))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()?;
+        let member = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(member_key(group, sender)))
+            .condition_expression("attribute_exists(pk)")
+            .build()?;
+        Ok(vec![
+            self.put_if_absent(keyed(group_message_key(group, timestamp), &message)?)?,
+            TransactWriteItem::builder().update(head).build(),
+            TransactWriteItem::builder().condition_check(member).build(),
+        ])
+    }
+}
