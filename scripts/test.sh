@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 done
 
 WITH_SCHEMATHESIS=1 bash scripts/bootstrap.sh
-STACK_LOGS=$ROOT/target/test-logs
+STACK_LOGS=${STACK_LOGS:-$ROOT/target/test-logs}
 rm -rf "$STACK_LOGS"
 mkdir -p "$STACK_LOGS"
 trap stop_stack EXIT

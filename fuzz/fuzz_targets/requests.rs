@@ -1,8 +1,8 @@
 //! Fuzzes request parsing and validation: arbitrary bodies, content types
 //! and Idempotency-Key headers through every endpoint's `parse`, and
-//! arbitrary text through the timestamp and identifier parsers. Nothing may
-//! panic, every refusal must be a 4xx, and whatever is accepted must be
-//! canonical (a timestamp's text parses back to itself).
+//! arbitrary text through the timestamp, identifier and group id parsers.
+//! Nothing may panic, every refusal must be a 4xx, and whatever is accepted
+//! must be canonical (a timestamp's text parses back to itself).
 
 #![no_main]
 
@@ -10,7 +10,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request};
 use libfuzzer_sys::fuzz_target;
 use shared::endpoints;
-use shared::model::{Identifier, Timestamp};
+use shared::model::{GroupId, Identifier, Timestamp};
 use shared::{ApiError, Config};
 
 const CONTENT_TYPES: [&str; 4] = ["application/json", "application/json; charset=utf-8", "text/plain", ""];
@@ -62,6 +62,11 @@ fuzz_target!(|data: &[u8]| {
     refused_with_4xx(endpoints::mark_read::parse(&make()));
     refused_with_4xx(endpoints::delete_conversation::parse(&make()));
     refused_with_4xx(endpoints::parse_login(&make()));
+    refused_with_4xx(endpoints::create_group::parse(&make()));
+    refused_with_4xx(endpoints::add_members::parse(&make()));
+    refused_with_4xx(endpoints::remove_member::parse(&make()));
+    // group_members::parse is the same function.
+    refused_with_4xx(endpoints::leave_group::parse(&make()));
 
     if let Ok(text) = std::str::from_utf8(rest) {
         if let Ok(timestamp) = Timestamp::parse("timestamp", text) {
@@ -71,6 +76,9 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Ok(identifier) = Identifier::parse("login", text) {
             assert_eq!(identifier.as_str(), text);
+        }
+        if let Ok(group) = GroupId::parse("group", text) {
+            assert_eq!(group.as_str(), text);
         }
     }
 });

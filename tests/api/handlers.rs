@@ -1,8 +1,10 @@
 //! Every sample event in `events/` through its function's handler,
 //! in-process, against DynamoDB Local (a fresh demo table per event).
 
+use messenger_tools::demo::DEMO_GROUP;
 use messenger_tools::handlers::WEBSOCKET_ROUTES;
 use messenger_tools::stack::notifier_at;
+use serde_json::json;
 use shared::model::Identifier;
 
 use crate::helpers::{
@@ -32,6 +34,11 @@ async fn every_event_gets_its_documented_status() {
         assert_eq!(answered, status, "{stem}: {body}");
         if status >= 400 {
             assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{stem}: {body}");
+        }
+        if stem.ends_with("-unknown-group") {
+            // The same answer as to a member of no such group.
+            let error = body["error"].as_str().unwrap_or_default();
+            assert!(error.ends_with("is not one of your groups"), "{stem}: {body}");
         }
     }
 }
@@ -89,6 +96,36 @@ async fn events_do_what_they_say() {
     assert_eq!(app.store.token(&bob_token).await.unwrap(), None, "logout revokes the token");
     let alice_token = shared::auth::token_hash("demo-token-alice");
     assert!(app.store.token(&alice_token).await.unwrap().is_some(), "other tokens keep working");
+}
+
+/// The ids of the groups of the user whose token is given, newest first.
+async fn groups_of(app: &DemoApp, token: &str) -> Vec<serde_json::Value> {
+    let Answer { body, .. } = crate::helpers::call(app, "groups", token, json!({})).await;
+    body["groups"].as_array().expect("groups").iter().map(|row| row["group"].clone()).collect()
+}
+
+/// The group events: one creates a group of alice and bob, one names a
+/// user who does not exist and creates nothing, and alice fetches bob's
+/// message in the demo group.
+#[tokio::test]
+async fn group_events_do_what_they_say() {
+    let files = event_files();
+    {
+        let (app, answer) = run_event("create_group", &files["create_group"]).await;
+        assert_eq!(answer.body["members"], json!(["demo-alice", "demo-bob"]), "the creator is a member");
+        assert_eq!(answer.body["admin"], "demo-alice");
+        assert!(groups_of(&app, "demo-token-bob").await.contains(&answer.body["group"]), "bob is in the group");
+    }
+    {
+        let (app, answer) = run_event("create_group-unknown-member", &files["create_group-unknown-member"]).await;
+        assert_eq!(answer.body["error"], "nobody is not a registered user");
+        assert_eq!(groups_of(&app, "demo-token-alice").await, [json!(DEMO_GROUP.0)], "only the demo group");
+    }
+    {
+        let (_app, answer) = run_event("fetch_new_messages-group", &files["fetch_new_messages-group"]).await;
+        let message = &answer.body["messages"][0];
+        assert_eq!((&message["message"], &message["group"]), (&json!("Noon on Friday?"), &json!(DEMO_GROUP.0)));
+    }
 }
 
 /// The stream batch through the notifier: alice holds no connection, so

@@ -3,18 +3,38 @@
 
 use std::collections::BTreeMap;
 
-use messenger_tools::handlers::WEBSOCKET_ROUTES;
+use messenger_tools::handlers::{dispatch, handler_request, method_of, WEBSOCKET_ROUTES};
+use messenger_tools::stack::app_at;
 use messenger_tools::template::{repo_root, resources, template};
 use serde_yaml::Value;
 
-use crate::helpers::{template_routes, watch_routes};
+use crate::helpers::{protected_routes, template_routes, watch_routes};
 
 #[test]
 fn template_and_watch_router_serve_the_same_routes() {
     let deployed = template_routes();
     let local = watch_routes();
     assert_eq!(deployed, local);
-    assert_eq!(deployed.len(), 15, "one route per endpoint");
+    assert_eq!(deployed.len(), 21, "one route per endpoint");
+}
+
+/// The bench and the in-process suites call a route's handler by its
+/// function's name (`tools/src/handlers.rs`): each is dispatched, with its
+/// route's method, and answers a request without token or body as its
+/// binary would, before any read.
+#[tokio::test]
+async fn every_route_is_served_in_process() {
+    // Nothing listens there: a handler that read before answering would 503.
+    let app = app_at(Some("http://127.0.0.1:9"), "no-table").await;
+    let protected = protected_routes();
+    for route in template_routes() {
+        let function = route.function.as_str();
+        assert_eq!(method_of(function), route.method, "{function}");
+        let response = dispatch(function, &app, handler_request(function, "", None)).await;
+        let needs_token = protected.contains(&(route.method.clone(), route.path.clone()));
+        // register and login: a missing login.
+        assert_eq!(response.status().as_u16(), if needs_token { 401 } else { 400 }, "{function}");
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! deployed stack has no such users.
 
 use shared::auth::token_hash;
-use shared::model::{Identifier, Timestamp};
+use shared::model::{GroupId, Identifier, Timestamp};
 use shared::store::{Store, TokenRecord, UserRecord};
 
 /// The demo users: their logins, passwords and fixed tokens.
@@ -16,7 +16,16 @@ pub const DEMO_MESSAGES: [(&str, &str, &str, &str); 3] = [
     ("demo-alice", "demo-bob", "2026-01-01T09:10:00.000000Z", "Noon is fine."),
 ];
 
-/// Writes the demo users, tokens and messages, unless they exist.
+/// The demo group: its id, name, admin and creation time; every demo user
+/// is a member.
+pub const DEMO_GROUP: (&str, &str, &str, &str) =
+    ("d0000000000000000000000000000001", "Lunch crew", "demo-alice", "2026-01-01T09:12:00.000000Z");
+
+/// Messages of the demo group: (sender, timestamp, text).
+pub const DEMO_GROUP_MESSAGES: [(&str, &str, &str); 1] =
+    [("demo-bob", "2026-01-01T09:15:00.000000Z", "Noon on Friday?")];
+
+/// Writes the demo users, tokens, messages and group, unless they exist.
 pub async fn seed_demo(store: &Store) {
     for (index, (login, password, token)) in DEMO_USERS.iter().enumerate() {
         let login = Identifier::parse("login", login).expect("demo login");
@@ -39,5 +48,17 @@ pub async fn seed_demo(store: &Store) {
         let recipient = Identifier::parse("recipient", recipient).expect("demo recipient");
         let at = Timestamp::parse("timestamp", at).expect("demo timestamp");
         store.import_message(&sender, &recipient, text, at).await.expect("seed demo message");
+    }
+    let (id, name, admin, created_at) = DEMO_GROUP;
+    let group = GroupId::parse("group", id).expect("demo group id");
+    let admin = Identifier::parse("admin", admin).expect("demo admin");
+    let others: Vec<Identifier> =
+        DEMO_USERS.iter().map(|(login, _, _)| Identifier::parse("login", login).expect("demo login")).collect();
+    let created_at = Timestamp::parse("timestamp", created_at).expect("demo timestamp");
+    store.import_group(&group, &admin, name, &others, created_at).await.expect("seed demo group");
+    for (sender, at, text) in DEMO_GROUP_MESSAGES {
+        let sender = Identifier::parse("sender", sender).expect("demo sender");
+        let at = Timestamp::parse("timestamp", at).expect("demo timestamp");
+        store.import_group_message(&sender, &group, text, at).await.expect("seed demo group message");
     }
 }

@@ -30,6 +30,12 @@ pub async fn dispatch(function: &str, app: &App, request: Request) -> Response<B
             "block" => endpoints::block::handle(app, request).await,
             "unblock" => endpoints::unblock::handle(app, request).await,
             "blocked" => endpoints::blocked::handle(app, request).await,
+            "create_group" => endpoints::create_group::handle(app, request).await,
+            "add_members" => endpoints::add_members::handle(app, request).await,
+            "remove_member" => endpoints::remove_member::handle(app, request).await,
+            "leave_group" => endpoints::leave_group::handle(app, request).await,
+            "group_members" => endpoints::group_members::handle(app, request).await,
+            "groups" => endpoints::groups::handle(app, request).await,
             other => panic!("no function {other}"),
         }
     })
@@ -53,10 +59,9 @@ pub async fn dispatch_route(
 /// The method of a function's route.
 pub fn method_of(function: &str) -> &'static str {
     match function {
-        "register" | "login" | "logout" | "send_message" | "realtime_ticket" | "mark_read" | "block" | "unblock" => {
-            "POST"
-        }
-        "fetch_new_messages" | "fetch_messages" => "PUT",
+        "register" | "login" | "logout" | "send_message" | "realtime_ticket" | "mark_read" | "block" | "unblock"
+        | "create_group" | "add_members" | "remove_member" | "leave_group" => "POST",
+        "fetch_new_messages" | "fetch_messages" | "group_members" => "PUT",
         "delete_message" | "delete_messages" | "delete_conversation" => "DELETE",
         _ => "GET",
     }

@@ -17,8 +17,7 @@ use crate::model::{validate_group_name, Identifier};
 #[serde(deny_unknown_fields)]
 struct CreateGroupRequest {
     name: String,
-    #[serde(default)]
-    members: Vec<String>,
+    members: Option<Vec<String>>,
 }
 
 /// A create_group request whose shape and values are checked.
@@ -33,7 +32,8 @@ pub struct CreateGroupInput {
 pub fn parse(request: &Request) -> Result<CreateGroupInput, ApiError> {
     let body: CreateGroupRequest = json_body(request)?;
     validate_group_name(&body.name)?;
-    Ok(CreateGroupInput { name: body.name, members: parse_members(&body.members, 0)? })
+    let members = parse_members(&body.members.unwrap_or_default(), 0)?;
+    Ok(CreateGroupInput { name: body.name, members })
 }
 
 pub const IF_OUTCOME_UNKNOWN: &str = "the group may have been created. Check with GET /groups before you \

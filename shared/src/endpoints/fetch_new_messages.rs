@@ -83,7 +83,10 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         "fetch_new_messages",
         &caller.login,
         idempotency_key,
-        json!({"sender": sender, "group": group, "limit": limit}),
+        match &group {
+            Some(group) => json!({"sender": sender, "group": group, "limit": limit}),
+            None => json!({"sender": sender, "limit": limit}),
+        },
     );
     let fetching =
         Fetching { app, recipient: &caller.login, sender: sender.as_ref(), group: group.as_ref(), limit, wait };

@@ -43,9 +43,13 @@ pub fn parse_members(values: &[String], min: usize) -> Result<Vec<Identifier>, A
 /// 404 for the first of `logins` that no user holds.
 pub async fn require_registered(app: &App, logins: &[Identifier]) -> Result<(), ApiError> {
     match app.store.unknown_users(logins).await?.first() {
-        Some(unknown) => Err(ApiError::NotFound(format!("{unknown} is not a registered user"))),
+        Some(unknown) => Err(unregistered(unknown)),
         None => Ok(()),
     }
+}
+
+fn unregistered(login: &Identifier) -> ApiError {
+    ApiError::NotFound(format!("{login} is not a registered user"))
 }
 
 /// The 404 for a group the caller is not a member of, or that does not exist.
@@ -61,6 +65,7 @@ pub fn changed<T>(change: GroupChange<T>, group: &GroupId, action: &str) -> Resu
         GroupChange::NoGroup => Err(no_group(group)),
         GroupChange::NotAdmin => Err(ApiError::Forbidden(format!("only the group's admin may {action}"))),
         GroupChange::NotAMember => Err(ApiError::NotFound("that user is not a member of this group".into())),
+        GroupChange::UnknownUser(login) => Err(unregistered(&login)),
         GroupChange::Full { members } => Err(ApiError::Conflict(format!(
             "a group holds at most {MAX_GROUP_MEMBERS} members, and this one has {members}"
         ))),

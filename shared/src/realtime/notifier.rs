@@ -1,8 +1,10 @@
 //! The notifier: fed by the table's stream (only new message items and
 //! writes of pairs' read sides pass the event source mapping's filter), it
-//! pushes each message to every connection of its recipient, and each
-//! moved cursor to every connection of the pair's sender as a read
-//! receipt; it forgets connections API Gateway says are gone.
+//! pushes each message to every connection of its recipient (of a group
+//! message, to every member but its sender, after noting it on their
+//! markers), and each moved cursor to every connection of the pair's
+//! sender as a read receipt; it forgets connections API Gateway says are
+//! gone.
 //!
 //! Delivery is at least once: a record that could not reach some
 //! connection for a passing reason is reported as a batch item failure,
@@ -23,7 +25,7 @@ use serde::Deserialize;
 
 use super::Frame;
 use crate::app::{aws_config, App};
-use crate::model::{Identifier, Message, Timestamp};
+use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::store::Store;
 
 /// Recipients served at once within one batch; each one's messages go out
@@ -107,11 +109,6 @@ struct Cursor {
 fn notice_of(record: EventRecord) -> Result<Option<(Identifier, String)>, String> {
     let change = record.change;
     let keys: Keys = serde_dynamo::from_item(change.keys).map_err(|e| e.to_string())?;
-    if keys.sk.starts_with("MSG#") && keys.pk.starts_with("GROUP#") {
-        // Group messages are not pushed yet: members fetch them with
-        // fetch_new_messages and `group` (the README's groups section).
-        return Ok(None);
-    }
     if keys.sk.starts_with("MSG#") {
         let message: Message = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
         return Ok(Some((message.recipient.clone(), Frame::Message { message: &message }.to_json())));
@@ -135,6 +132,22 @@ fn notice_of(record: EventRecord) -> Result<Option<(Identifier, String)>, String
         return Ok(None);
     }
     Ok(Some((sender, Frame::Read { by: &by, through }.to_json())))
+}
+
+/// A group message as the stream shows it.
+#[derive(Deserialize)]
+struct GroupMessage {
+    sender: Identifier,
+    group: GroupId,
+    timestamp: Timestamp,
+    message: String,
+}
+
+/// Whether a record is a new message of a group, which goes to its
+/// members (`Notifier::fan_out`) rather than to one user.
+fn is_group_message(record: &EventRecord) -> bool {
+    let keys = serde_dynamo::from_item::<_, Keys>(record.change.keys.clone());
+    keys.is_ok_and(|keys| keys.pk.starts_with("GROUP#") && keys.sk.starts_with("MSG#"))
 }
 
 /// The records' frames grouped by the user they are for, each group in
@@ -162,12 +175,18 @@ fn by_user(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Notice>)> {
 
 pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventResponse, Error> {
     let records = event.records.len();
-    let failed: Vec<String> = futures::stream::iter(by_user(event.records))
+    let (group_messages, direct): (Vec<EventRecord>, Vec<EventRecord>) =
+        event.records.into_iter().partition(is_group_message);
+    let mut failed: Vec<String> = futures::stream::iter(by_user(direct))
         .map(|(user, notices)| notifier.push(user, notices))
         .buffer_unordered(CONCURRENT_RECIPIENTS)
         .flat_map(futures::stream::iter)
         .collect()
         .await;
+    // In stream order: a group's markers only move forward.
+    for record in group_messages {
+        failed.extend(notifier.fan_out(record).await);
+    }
     tracing::info!(records, failed = failed.len(), "batch pushed");
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = failed
@@ -182,6 +201,49 @@ pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventRe
 }
 
 impl Notifier {
+    /// Tells each member of a group but its sender about a new message of
+    /// the group: notes it on their marker, so their next fetch reads the
+    /// group, and pushes it to their connections. Per member, a conditional
+    /// write of a small item and a query of their connections. Returns the
+    /// record's sequence number if it is worth sending again.
+    async fn fan_out(&self, record: EventRecord) -> Option<String> {
+        let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
+        let message: GroupMessage = match serde_dynamo::from_item(record.change.new_image) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(sequence_number, %error, "passed over a group record that is not a message");
+                return None;
+            }
+        };
+        let members = match self.store.member_records(&message.group).await {
+            Ok(members) => members,
+            Err(error) => {
+                tracing::warn!(%error, "could not look up a group's members; the record will be sent again");
+                return Some(sequence_number);
+            }
+        };
+        let message = &message;
+        let sequence_number = &sequence_number;
+        let each = members.into_iter().filter(|member| member.login != message.sender).map(|member| async move {
+            let shown = Message {
+                sender: message.sender.clone(),
+                recipient: member.login.clone(),
+                timestamp: message.timestamp,
+                message: message.message.clone(),
+                group: Some(message.group.clone()),
+            };
+            if let Err(error) = self.store.note_group_message(&member.login, &message.group, message.timestamp).await {
+                tracing::warn!(%error, "could not note a group message; the record will be sent again");
+                return false;
+            }
+            let frame = Frame::Message { message: &shown }.to_json();
+            let notice = Notice { sequence_number: sequence_number.clone(), frame };
+            self.push(member.login, vec![notice]).await.is_empty()
+        });
+        let delivered: Vec<bool> = futures::stream::iter(each).buffer_unordered(CONCURRENT_RECIPIENTS).collect().await;
+        delivered.contains(&false).then(|| sequence_number.clone())
+    }
+
     /// Pushes `user`'s frames, in order, to each of their connections;
     /// returns the sequence numbers worth sending again.
     async fn push(&self, user: Identifier, notices: Vec<Notice>) -> Vec<String> {

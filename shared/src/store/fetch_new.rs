@@ -13,12 +13,15 @@
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 
+use super::group_fetch::GroupStream;
 use super::idempotency::{IdempotencyClaim, Recorded};
-use super::merge::{admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_sender, Stream};
-use super::pending::PendingSenders;
+use super::merge::{
+    admits, batch_len, cutoff, more_after, oldest_first, plan_reads, taken_per_group, taken_per_sender, Stream,
+};
+use super::pending::{PendingSenders, Waiting};
 use super::transaction::{after_losses, Transaction};
 use super::{failed_condition, MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
-use crate::model::{Identifier, Message, Timestamp};
+use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,12 +42,24 @@ pub enum FetchNewOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct FetchReplay {
     messages: Vec<(Identifier, Timestamp)>,
+    /// The batch's group messages, by group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    group_messages: Vec<(GroupId, Identifier, Timestamp)>,
     more: bool,
 }
 
 impl FetchReplay {
     fn of(batch: &FetchedBatch) -> Self {
-        Self { messages: batch.messages.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(), more: batch.more }
+        let (in_groups, direct): (Vec<&Message>, Vec<&Message>) =
+            batch.messages.iter().partition(|m| m.group.is_some());
+        Self {
+            messages: direct.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(),
+            group_messages: in_groups
+                .iter()
+                .filter_map(|m| Some((m.group.clone()?, m.sender.clone(), m.timestamp)))
+                .collect(),
+            more: batch.more,
+        }
     }
 
     /// Whether a message read back is one of the batch.
@@ -58,6 +73,8 @@ impl FetchReplay {
 /// the senders met in the index with nothing new left, with their `sent`.
 struct Candidates {
     streams: Vec<Stream>,
+    /// Groups met in the index that can hold one of the messages.
+    groups: Vec<GroupId>,
     more_senders: bool,
     drained: Vec<(Identifier, u64)>,
 }
@@ -82,18 +99,24 @@ impl Store {
         let mut losses = 0;
         loop {
             after_losses(losses).await?;
-            let Some(Candidates { streams, more_senders, mut drained }) =
+            let Some(Candidates { streams, groups, more_senders, mut drained }) =
                 self.oldest_new(recipient, sender, limit).await?
             else {
                 losses += 1;
                 continue;
             };
+            let group_streams = self.group_streams(recipient, &groups, limit).await?;
             let mut candidates = oldest_first(&streams);
+            candidates.extend(group_streams.iter().flat_map(|g| &g.unread.messages));
+            candidates.sort_by_key(|m| m.timestamp);
             let max_senders = MAX_TRANSACTION_ITEMS - usize::from(claim.is_some());
             candidates.truncate(batch_len(&candidates, limit, max_senders, MAX_REPLY_BYTES));
             let batch: Vec<Message> = candidates.into_iter().cloned().collect();
             let taken = taken_per_sender(&batch);
-            let more = more_after(&streams, &taken, more_senders);
+            let taken_of_group = taken_per_group(&batch);
+            let taken_from = |g: &GroupStream| taken_of_group.get(g.group()).copied().unwrap_or(0);
+            let more = more_after(&streams, &taken, more_senders)
+                || group_streams.iter().any(|g| !g.drained_by(taken_from(g)));
 
             let mut items = Vec::with_capacity(taken.len() + 1);
             for stream in &streams {
@@ -103,6 +126,16 @@ impl Store {
                     if stream.drained_by(count) {
                         drained.push((stream.pair.sender.clone(), stream.pair.sent));
                     }
+                }
+            }
+            let mut drained_groups = Vec::new();
+            for stream in &group_streams {
+                let count = taken_from(stream);
+                if count > 0 {
+                    items.push(stream.settle(self, recipient, count)?);
+                }
+                if let Some(position) = stream.position_after(count).filter(|_| stream.drained_by(count)) {
+                    drained_groups.push((stream.group().clone(), position));
                 }
             }
             let fetched = FetchedBatch { messages: batch, more };
@@ -122,7 +155,7 @@ impl Store {
                     }
                 }
             }
-            self.tidy_pending(recipient, drained).await;
+            futures::join!(self.tidy_pending(recipient, drained), self.tidy_markers(recipient, drained_groups));
             return Ok(FetchNewOutcome::Fetched(fetched));
         }
     }
@@ -141,7 +174,9 @@ impl Store {
         };
         let timestamps: Vec<Timestamp> = replay.messages.iter().map(|(_, timestamp)| *timestamp).collect();
         let messages = self.messages_at(recipient, &timestamps).await?;
-        let messages = messages.into_iter().filter(|m| replay.contains(m)).collect();
+        let mut messages: Vec<Message> = messages.into_iter().filter(|m| replay.contains(m)).collect();
+        messages.extend(self.group_messages_at(recipient, &replay.group_messages).await?);
+        messages.sort_by_key(|m| m.timestamp);
         Ok(Some(Recorded::Response(FetchedBatch { messages, more: replay.more })))
     }
 
@@ -162,6 +197,7 @@ impl Store {
         limit: usize,
     ) -> Result<Option<Candidates>, StoreError> {
         let mut streams: Vec<Stream> = Vec::new();
+        let mut groups: Vec<GroupId> = Vec::new();
         let mut drained = Vec::new();
         let mut pending = PendingSenders::new(self, recipient, limit.min(100) + 1);
         if let Some(sender) = sender {
@@ -171,18 +207,30 @@ impl Store {
         loop {
             let cutoff = cutoff(&streams, limit);
             let mut admitted = Vec::new();
-            let mut promised: usize = streams.iter().map(|s| s.pair.new_messages as usize).sum();
+            // A group promises one message: its marker shows it may hold some.
+            let mut promised: usize =
+                streams.iter().map(|s| s.pair.new_messages as usize).sum::<usize>() + groups.len();
             while let Some((_, since)) = pending.peek().await? {
                 if !admits(*since, cutoff, promised, limit) {
                     break;
                 }
-                let Some((sender, _)) = pending.advance() else { break };
-                // A pair that a concurrent fetch moved along the index can
-                // come up again on a later page: it is one stream.
-                if streams.iter().any(|s| s.pair.sender == sender) || admitted.contains(&sender) {
-                    continue;
+                // A pair or group that a concurrent fetch moved along the
+                // index can come up again on a later page: it is one stream.
+                match pending.advance() {
+                    None => break,
+                    Some((Waiting::Pair(sender), _)) => {
+                        if streams.iter().any(|s| s.pair.sender == sender) || admitted.contains(&sender) {
+                            continue;
+                        }
+                        admitted.push(sender);
+                    }
+                    Some((Waiting::Group(group), _)) => {
+                        if groups.contains(&group) {
+                            continue;
+                        }
+                        groups.push(group);
+                    }
                 }
-                admitted.push(sender);
                 promised += 1;
             }
             for pair in self.pairs_of(recipient, &admitted).await? {
@@ -199,7 +247,7 @@ impl Store {
             let wanted = plan_reads(&states, limit, cutoff);
             if wanted.iter().all(|w| *w == 0) {
                 let more_senders = pending.peek().await?.is_some();
-                return Ok(Some(Candidates { streams, more_senders, drained }));
+                return Ok(Some(Candidates { streams, groups, more_senders, drained }));
             }
             let reads = streams.iter().zip(&wanted).filter(|(_, w)| **w > 0).map(|(stream, wanted)| {
                 let after = stream.read.last().map(|m| m.timestamp).or(stream.pair.fetched_through);

@@ -11,7 +11,7 @@
 //! messages; a later fetch of everyone skips what the marks cover, and drops
 //! the marks it passes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,45 @@ impl Store {
         }
     }
 
+    /// The unread messages of `groups` (up to `limit + 1` each) for a
+    /// fetch of `member`'s whole mailbox; a group they left is passed over.
+    pub(super) async fn group_streams(
+        &self,
+        member: &Identifier,
+        groups: &[GroupId],
+        limit: usize,
+    ) -> Result<Vec<GroupStream>, StoreError> {
+        let reads = groups.iter().map(|group| async move {
+            let Some(state) = self.membership(member, group).await? else {
+                return Ok(None);
+            };
+            let unread = self.unread_in_group(member, group, &state, None, limit).await?;
+            Ok::<_, StoreError>(Some(GroupStream { state, unread }))
+        });
+        Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
+    }
+
+    /// Group messages by key, as `member` is shown them, oldest first;
+    /// missing ones (deleted since) are left out.
+    pub(super) async fn group_messages_at(
+        &self,
+        member: &Identifier,
+        keys: &[(GroupId, Identifier, Timestamp)],
+    ) -> Result<Vec<Message>, StoreError> {
+        let groups: BTreeSet<&GroupId> = keys.iter().map(|(group, _, _)| group).collect();
+        let mut messages = Vec::new();
+        for group in groups {
+            let of_group = keys.iter().filter(|(g, _, _)| g == group);
+            let item_keys = of_group.clone().map(|(_, _, timestamp)| group_message_key(group, *timestamp)).collect();
+            let stored: Vec<GroupMessage> = self.batch_get(item_keys, Some(GROUP_MESSAGE_PROJECTION)).await?;
+            let asked =
+                |m: &GroupMessage| of_group.clone().any(|(_, sender, at)| *sender == m.sender && *at == m.timestamp);
+            messages.extend(stored.into_iter().filter(asked).map(|m| m.shown_to(group, member)));
+        }
+        messages.sort_by_key(|m| m.timestamp);
+        Ok(messages)
+    }
+
     /// The batch an earlier group fetch with this claim's key returned,
     /// read again: its messages that still exist, and its `more`.
     pub async fn earlier_group_fetch(
@@ -176,14 +215,9 @@ impl Store {
             Some(Recorded::OtherRequest) => return Ok(Some(Recorded::OtherRequest)),
             None => return Ok(None),
         };
-        let keys = replay.messages.iter().map(|(_, timestamp)| group_message_key(group, *timestamp)).collect();
-        let stored: Vec<GroupMessage> = self.batch_get(keys, Some(GROUP_MESSAGE_PROJECTION)).await?;
-        let mut messages: Vec<Message> = stored
-            .into_iter()
-            .filter(|m| replay.messages.iter().any(|(sender, at)| *sender == m.sender && *at == m.timestamp))
-            .map(|m| m.shown_to(group, member))
-            .collect();
-        messages.sort_by_key(|m| m.timestamp);
+        let keys: Vec<_> =
+            replay.messages.into_iter().map(|(sender, timestamp)| (group.clone(), sender, timestamp)).collect();
+        let messages = self.group_messages_at(member, &keys).await?;
         Ok(Some(Recorded::Response(FetchedBatch { messages, more: replay.more })))
     }
 
@@ -195,18 +229,21 @@ impl Store {
             sender: Identifier,
             timestamp: Timestamp,
         }
-        let from = state.unread_from(None).map(|t| t.to_string()).unwrap_or_default();
         let query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name("by_time")
-            .key_condition_expression("pk = :pk AND #ts >= :from")
             .expression_attribute_names("#ts", "timestamp")
             .expression_attribute_values(":pk", s(group_pk(&state.group)))
-            .expression_attribute_values(":from", s(from))
             .projection_expression("sender, #ts")
             .consistent_read(true);
+        let query = match state.unread_from(None) {
+            Some(from) => query
+                .key_condition_expression("pk = :pk AND #ts >= :from")
+                .expression_attribute_values(":from", s(from.to_string())),
+            None => query.key_condition_expression("pk = :pk"),
+        };
         let entries: Vec<Entry> = serde_dynamo::from_items(query_all(query).await?)?;
         Ok(entries.iter().filter(|e| !state.has_read(member, &e.sender, e.timestamp)).count() as u64)
     }
@@ -221,7 +258,7 @@ impl Store {
         sender: Option<&Identifier>,
         limit: usize,
     ) -> Result<Unread, StoreError> {
-        let mut unread = Unread { messages: Vec::new(), examined: Vec::new() };
+        let mut unread = Unread { messages: Vec::new(), examined: Vec::new(), complete: true };
         if sender == Some(member) {
             return Ok(unread);
         }
@@ -261,6 +298,7 @@ impl Store {
                 }
             }
             start = page.last_evaluated_key;
+            unread.complete = start.is_none();
             if start.is_none() || unread.messages.len() > limit || bytes > MAX_REPLY_BYTES {
                 return Ok(unread);
             }
@@ -282,21 +320,142 @@ impl Store {
             .set_key(Some(membership_key(member, &state.group)))
             .condition_expression("rev = :rev")
             .expression_attribute_values(":rev", n(state.rev))
-            .expression_attribute_values(":next", n(state.rev + 1))
-            .expression_attribute_values(":ahead", AttributeValue::M(ahead.into_iter().collect()));
-        let mut set = "rev = :next, ahead = :ahead".to_owned();
+            .expression_attribute_values(":next", n(state.rev + 1));
+        let mut set = "SET rev = :next".to_owned();
         if let Some(through) = next.fetched_through {
             set.push_str(", fetched_through = :through");
             update = update.expression_attribute_values(":through", s(through.to_string()));
         }
-        let update = update.update_expression(format!("SET {set}")).build()?;
+        // An empty map is removed rather than stored: with one in a record,
+        // DynamoDB Local's stream answered GetRecords with JSON the Streams
+        // SDK refused ("Union did not contain a valid variant").
+        let expression = if ahead.is_empty() {
+            format!("{set} REMOVE ahead")
+        } else {
+            update = update.expression_attribute_values(":ahead", AttributeValue::M(ahead.into_iter().collect()));
+            format!("{set}, ahead = :ahead")
+        };
+        let update = update.update_expression(expression).build()?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
 /// What a read of a group's unread messages found.
-struct Unread {
-    messages: Vec<Message>,
+pub(super) struct Unread {
+    pub(super) messages: Vec<Message>,
     /// Every message read, in order: its timestamp, and whether it is unread.
     examined: Vec<(Timestamp, bool)>,
+    /// Whether the read reached the group's newest message.
+    complete: bool,
+}
+
+/// One group's unread messages, read for a fetch of the whole mailbox.
+pub(super) struct GroupStream {
+    state: Membership,
+    pub(super) unread: Unread,
+}
+
+impl GroupStream {
+    pub(super) fn group(&self) -> &GroupId {
+        &self.state.group
+    }
+
+    /// Whether returning the first `taken` unread messages leaves none.
+    pub(super) fn drained_by(&self, taken: usize) -> bool {
+        self.unread.complete && taken == self.unread.messages.len()
+    }
+
+    /// The member's read state once the first `taken` unread are returned.
+    fn after(&self, taken: usize) -> Membership {
+        advanced(&self.state, None, &self.unread.examined, taken)
+    }
+
+    /// The write that moves the member's read state past the first `taken`
+    /// unread messages, under the fetch's transaction.
+    pub(super) fn settle(
+        &self,
+        store: &Store,
+        member: &Identifier,
+        taken: usize,
+    ) -> Result<TransactWriteItem, StoreError> {
+        store.read_state_update(member, &self.state, &self.after(taken))
+    }
+
+    /// Where the member's position stands once `taken` are returned, for
+    /// tidying the group's marker; none before any message was read.
+    pub(super) fn position_after(&self, taken: usize) -> Option<Timestamp> {
+        self.after(taken).fetched_through
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: u32) -> Timestamp {
+        Timestamp::parse("t", &format!("2026-01-01T00:00:{second:02}Z")).expect("timestamp")
+    }
+
+    fn id(login: &str) -> Identifier {
+        Identifier::parse("login", login).expect("login")
+    }
+
+    fn state(position: Option<u32>, ahead: &[(&str, u32)]) -> Membership {
+        Membership {
+            group: GroupId::parse("group", &"a".repeat(32)).expect("group"),
+            joined_at: at(0),
+            fetched_through: position.map(at),
+            ahead: ahead.iter().map(|(sender, mark)| (id(sender), at(*mark))).collect(),
+            rev: 3,
+        }
+    }
+
+    #[test]
+    fn a_member_has_read_their_own_what_their_position_passed_and_what_a_mark_covers() {
+        let member = state(Some(10), &[("bob", 20)]);
+        // (case, sender, second, read)
+        let cases = [
+            ("own, however new", "ann", 50, true),
+            ("at the position", "cat", 10, true),
+            ("past the position", "cat", 11, false),
+            ("covered by bob's mark", "bob", 20, true),
+            ("past bob's mark", "bob", 21, false),
+        ];
+        for (case, sender, second, expected) in cases {
+            assert_eq!(member.has_read(&id("ann"), &id(sender), at(second)), expected, "{case}");
+        }
+        assert_eq!(member.unread_from(None), Some(at(10).next()));
+        assert_eq!(member.unread_from(Some(&id("bob"))), Some(at(20).next()));
+        assert_eq!(state(None, &[]).unread_from(None), None, "a member who joined an empty group");
+    }
+
+    #[test]
+    fn a_fetch_moves_the_position_through_what_it_returned_and_skipped_never_past_an_unread_one() {
+        // Read in order: 11 (own, skipped), 12 unread, 13 unread, 14 (skipped), 15 unread.
+        let examined = [(at(11), false), (at(12), true), (at(13), true), (at(14), false), (at(15), true)];
+        // (case, returned, new position)
+        let cases = [
+            ("none returned: through the skipped ones before the first unread", 0, 11),
+            ("one", 1, 12),
+            ("two: through the skipped one after them", 2, 14),
+            ("all", 3, 15),
+        ];
+        for (case, returned, position) in cases {
+            let next = advanced(&state(Some(10), &[("bob", 14), ("cat", 30)]), None, &examined, returned);
+            assert_eq!(next.fetched_through, Some(at(position)), "{case}");
+            // Marks the position passed are dropped; later ones stay.
+            let bob_kept = position < 14;
+            assert_eq!(next.ahead.contains_key(&id("bob")), bob_kept, "{case}: bob's mark");
+            assert!(next.ahead.contains_key(&id("cat")), "{case}: cat's mark");
+        }
+    }
+
+    #[test]
+    fn a_fetch_of_one_sender_moves_only_their_mark() {
+        let examined = [(at(12), true), (at(13), true)];
+        let next = advanced(&state(Some(10), &[]), Some(&id("bob")), &examined, 1);
+        assert_eq!((next.fetched_through, next.ahead.get(&id("bob"))), (Some(at(10)), Some(&at(12))));
+        let untouched = advanced(&state(Some(10), &[("bob", 11)]), Some(&id("bob")), &[], 0);
+        assert_eq!(untouched, state(Some(10), &[("bob", 11)]));
+    }
 }

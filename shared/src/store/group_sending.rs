@@ -59,6 +59,30 @@ impl Store {
         text: &str,
         claim: Option<&IdempotencyClaim>,
     ) -> Result<GroupSendOutcome, StoreError> {
+        self.store_group_message(sender, group, text, claim, Timestamp::now).await
+    }
+
+    /// Stores a group message dated `at` (or just after it, if taken),
+    /// under the same conditions as a send: for seeding demo data and
+    /// importing history.
+    pub async fn import_group_message(
+        &self,
+        sender: &Identifier,
+        group: &GroupId,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<GroupSendOutcome, StoreError> {
+        self.store_group_message(sender, group, text, None, || at).await
+    }
+
+    async fn store_group_message(
+        &self,
+        sender: &Identifier,
+        group: &GroupId,
+        text: &str,
+        claim: Option<&IdempotencyClaim>,
+        clock: impl Fn() -> Timestamp,
+    ) -> Result<GroupSendOutcome, StoreError> {
         let mut floor: Option<Timestamp> = None;
         // As for a pair (`sending.rs`): every lost ordering race is another
         // send committing, so those have a budget of their own.
@@ -67,7 +91,8 @@ impl Store {
             if attempt - races >= MAX_ATTEMPTS {
                 break;
             }
-            let timestamp = floor.map_or_else(Timestamp::now, |floor| floor.max(Timestamp::now()));
+            let now = clock();
+            let timestamp = floor.map_or(now, |floor| floor.max(now));
             let mut items = self.group_send_items(sender, group, text, timestamp)?;
             if let Some(claim) = claim {
                 items.push(self.idempotency_item(claim, SentRecord { timestamp })?);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::pairs::Pair;
-use crate::model::{Identifier, Message, Timestamp};
+use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
 /// One pending sender during the merge: its pair, and its new messages
@@ -94,17 +94,26 @@ pub(super) fn plan_reads(streams: &[StreamState], limit: usize, cutoff: Option<T
         .collect()
 }
 
+/// The read state a message settles: its pair's (by sender) or its group's.
+fn settled_by(message: &Message) -> (Option<&GroupId>, Option<&Identifier>) {
+    match &message.group {
+        Some(group) => (Some(group), None),
+        None => (None, Some(&message.sender)),
+    }
+}
+
 /// How many of the oldest candidates make one batch: at most `limit`, from
-/// at most `max_senders` senders, and no more than one reply carries.
+/// at most `max_senders` pairs and groups (each a write of the fetch's
+/// transaction), and no more than one reply carries.
 pub(super) fn batch_len(candidates: &[&Message], limit: usize, max_senders: usize, max_bytes: usize) -> usize {
-    let mut senders: Vec<&Identifier> = Vec::new();
+    let mut senders = Vec::new();
     let mut bytes = 0;
     for (index, message) in candidates.iter().take(limit).enumerate() {
-        if !senders.contains(&&message.sender) {
+        if !senders.contains(&settled_by(message)) {
             if senders.len() == max_senders {
                 return index;
             }
-            senders.push(&message.sender);
+            senders.push(settled_by(message));
         }
         bytes += entry_bytes(message);
         if bytes > max_bytes && index > 0 {
@@ -114,11 +123,23 @@ pub(super) fn batch_len(candidates: &[&Message], limit: usize, max_senders: usiz
     candidates.len().min(limit)
 }
 
-/// How many messages a batch takes from each sender.
+/// How many messages a batch takes from each sender's pair (group
+/// messages left out).
 pub(super) fn taken_per_sender(batch: &[Message]) -> BTreeMap<&Identifier, usize> {
     let mut taken = BTreeMap::new();
-    for message in batch {
+    for message in batch.iter().filter(|m| m.group.is_none()) {
         *taken.entry(&message.sender).or_default() += 1;
+    }
+    taken
+}
+
+/// How many messages a batch takes from each group.
+pub(super) fn taken_per_group(batch: &[Message]) -> BTreeMap<&GroupId, usize> {
+    let mut taken = BTreeMap::new();
+    for message in batch {
+        if let Some(group) = &message.group {
+            *taken.entry(group).or_default() += 1;
+        }
     }
     taken
 }

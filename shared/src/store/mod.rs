@@ -9,6 +9,11 @@
 //! | pair, send side | `USER#<recipient>` | `PAIR#<sender>` | `sender`, `last_message_at`, `sent`, `pending_since`?, `blocked`? | `sending.rs` (written), `pairs.rs` (read; `pending_since` tidied), `blocking.rs` (`blocked`) |
 //! | pair, read side | `USER#<recipient>` | `CURSOR#<sender>` | `sender`, `fetched_through`?, `settled`, `rev`, `cleared_through`? | `pairs.rs` (read, and settled for `fetch_new.rs`, `marking.rs` and `deleting.rs`; cleared for `conversation.rs`) |
 //! | block record | `USER#<blocker>` | `BLOCKED#<login>` | `login`, `blocked_at` | `blocking.rs` |
+//! | group head | `GROUP#<id>` | `GROUP` | `group`, `name`, `admin`, `created_at`, `members`, `last_message_at`?, `sent`? | `groups.rs`; `group_sending.rs` (`last_message_at`, `sent`) |
+//! | group member | `GROUP#<id>` | `MEMBER#<login>` | `login`, `joined_at` | `groups.rs` |
+//! | group message | `GROUP#<id>` | `MSG#<timestamp>` | `sender`, `group`, `timestamp`, `message`, `sender_ts` | `group_sending.rs` |
+//! | membership (a member's read state) | `USER#<login>` | `GROUP#<id>` | `group`, `joined_at`, `fetched_through`?, `ahead`?, `rev` | `groups.rs` (made, deleted), `group_fetch.rs` (moved) |
+//! | group marker | `USER#<login>` | `GPENDING#<id>` | `group`, `notified_through`?, `pending_since`? | `group_pending.rs` (noted by the notifier, tidied by fetches), `groups.rs` (made, deleted) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //! | WebSocket ticket | `TICKET#<sha256 of ticket>` | `TICKET` | `login`, `expires_at`, `ttl` | `tickets.rs` |
 //! | WebSocket connection, by user | `CONNS#<login>` | `<connection id>` | `login`, `connected_at`, `ttl` | `connections.rs` |
@@ -22,13 +27,17 @@
 //! local indexes hold small entries: `by_time` (a message's keys and
 //! sender, by `timestamp`; `positions.rs`) for skipping and counting slice
 //! positions, and `by_pending` (send-side pair keys by `pending_since`,
-//! present while a pair has new messages; `pending.rs`) for choosing
-//! which senders a fetch reads.
+//! present while a pair has new messages, and group markers while a group
+//! may hold unread messages; `pending.rs`) for choosing which senders and
+//! groups a fetch reads.
 //!
 //! No two senders to one recipient write a common item, and no fetch
 //! writes an item a send writes (in a transaction): on AWS, transactions
 //! that touch one item at once cancel each other, which DynamoDB Local
 //! never shows.
+//!
+//! A group's messages live once, in the group's partition; each member
+//! keeps a read position of their own (`groups.rs`, `group_fetch.rs`).
 //!
 //! Reads of messages are in `history.rs`, and of only the read or only the
 //! unread ones (fetch_messages' `read` filter) in `read_filter.rs`; every
@@ -42,6 +51,7 @@ mod conversation;
 mod deleting;
 mod fetch_new;
 mod group_fetch;
+mod group_pending;
 mod group_sending;
 mod groups;
 mod history;
@@ -160,6 +170,16 @@ impl Store {
             .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":now", n(crate::model::Timestamp::now().unix_seconds()))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A transaction item that puts `item` where no item is.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
             .build()?;
         Ok(TransactWriteItem::builder().put(put).build())
     }

@@ -1,7 +1,8 @@
 //! The `by_pending` index (send-side pair keys by `pending_since`, present
-//! while a pair has new messages; `pairs.rs` keeps it): which senders a
-//! fetch reads, and whether a long-poll has anything to wait for. Owns no
-//! items.
+//! while a pair has new messages, `pairs.rs` keeps it; and group markers,
+//! present while a group may hold unread messages, `group_pending.rs`):
+//! which senders and groups a fetch reads, and whether a long-poll has
+//! anything to wait for. Owns no items.
 
 use std::collections::VecDeque;
 
@@ -9,19 +10,27 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::capacity::{self, Counted};
+use super::group_pending::MARKER_PREFIX;
 use super::pairs::pair_key;
 use super::{s, user_pk, Item, Store, StoreError};
-use crate::model::{Identifier, Timestamp};
+use crate::model::{GroupId, Identifier, Timestamp};
 
 const PENDING_INDEX: &str = "by_pending";
 
-/// The pending pairs of a mailbox from the `by_pending` index, oldest
-/// bound first, read a page at a time as the merge asks for more.
+/// What waits to be read: one sender's pair, or a group.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Waiting {
+    Pair(Identifier),
+    Group(GroupId),
+}
+
+/// The pending pairs and groups of a mailbox from the `by_pending` index,
+/// oldest bound first, read a page at a time as the merge asks for more.
 pub(super) struct PendingSenders<'a> {
     store: &'a Store,
     recipient: &'a Identifier,
     page: usize,
-    buffered: VecDeque<(Identifier, Timestamp)>,
+    buffered: VecDeque<(Waiting, Timestamp)>,
     start: Option<Item>,
     pub(super) exhausted: bool,
 }
@@ -31,7 +40,7 @@ impl<'a> PendingSenders<'a> {
         Self { store, recipient, page, buffered: VecDeque::new(), start: None, exhausted: false }
     }
 
-    pub(super) async fn peek(&mut self) -> Result<Option<&(Identifier, Timestamp)>, StoreError> {
+    pub(super) async fn peek(&mut self) -> Result<Option<&(Waiting, Timestamp)>, StoreError> {
         while self.buffered.is_empty() && !self.exhausted {
             let page = self
                 .store
@@ -49,25 +58,31 @@ impl<'a> PendingSenders<'a> {
         Ok(self.buffered.front())
     }
 
-    pub(super) fn advance(&mut self) -> Option<(Identifier, Timestamp)> {
+    pub(super) fn advance(&mut self) -> Option<(Waiting, Timestamp)> {
         self.buffered.pop_front()
     }
 }
 
-/// The sender and the bound of one `by_pending` entry.
-fn pending_entry(entry: &Item) -> Result<(Identifier, Timestamp), StoreError> {
+/// What one `by_pending` entry stands for, and its bound.
+fn pending_entry(entry: &Item) -> Result<(Waiting, Timestamp), StoreError> {
     let text = |name: &str| entry.get(name).and_then(|value| value.as_s().ok());
-    let sender = text("sk").and_then(|sk| sk.strip_prefix("PAIR#"));
     let since = text("pending_since").and_then(|since| Timestamp::from_stored(since));
-    let sender = sender.and_then(|sender| Identifier::parse("sender", sender).ok());
-    match (sender, since) {
-        (Some(sender), Some(since)) => Ok((sender, since)),
-        _ => Err(StoreError::Corrupt("pending index entry without sender or time".into())),
+    let sort_key = text("sk").map(String::as_str).unwrap_or_default();
+    let waiting = if let Some(sender) = sort_key.strip_prefix("PAIR#") {
+        Identifier::parse("sender", sender).ok().map(Waiting::Pair)
+    } else {
+        let group = sort_key.strip_prefix(MARKER_PREFIX);
+        group.and_then(|group| GroupId::parse("group", group).ok()).map(Waiting::Group)
+    };
+    match (waiting, since) {
+        (Some(waiting), Some(since)) => Ok((waiting, since)),
+        _ => Err(StoreError::Corrupt(format!("pending index entry {sort_key:?} without a sender or group, or time"))),
     }
 }
 
 impl Store {
-    /// Every sender of a pending pair of a mailbox, oldest bound first.
+    /// Every sender of a pending pair of a mailbox, oldest bound first
+    /// (groups left out).
     pub(super) async fn pending_pair_senders(&self, recipient: &Identifier) -> Result<Vec<Identifier>, StoreError> {
         let mut pages = self
             .pending_senders(recipient)
@@ -78,7 +93,9 @@ impl Store {
         while let Some(page) = pages.try_next().await? {
             capacity::read(page.consumed_capacity());
             for entry in page.items() {
-                senders.push(pending_entry(entry)?.0);
+                if let (Waiting::Pair(sender), _) = pending_entry(entry)? {
+                    senders.push(sender);
+                }
             }
         }
         Ok(senders)

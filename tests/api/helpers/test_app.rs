@@ -256,6 +256,42 @@ impl TestApp {
     pub async fn conversations(&self, user: &User) -> Value {
         self.call("GET", "/conversations", Some(&user.token), None).await.body
     }
+
+    /// Creates a group of `admin` and `members` that must be accepted;
+    /// returns its id.
+    pub async fn create_group(&self, admin: &User, name: &str, members: &[&User]) -> String {
+        let logins: Vec<&str> = members.iter().map(|member| member.login.as_str()).collect();
+        let body = json!({"name": name, "members": logins});
+        let reply = self.call("POST", "/create_group", Some(&admin.token), Some(body)).await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.body["group"].as_str().expect("group").to_owned()
+    }
+
+    /// Removes `member` from `group` as its admin; must be accepted.
+    pub async fn remove_member(&self, admin: &User, group: &str, member: &User) {
+        let body = json!({"group": group, "member": member.login});
+        let reply = self.call("POST", "/remove_member", Some(&admin.token), Some(body)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+
+    pub async fn send_to_group(&self, from: &User, group: &str, text: &str) -> Reply {
+        let body = json!({"group": group, "message": text});
+        self.call("POST", "/send_message", Some(&from.token), Some(body)).await
+    }
+
+    /// The body of a successful group_members.
+    pub async fn group_members(&self, user: &User, group: &str) -> Value {
+        let reply = self.call("PUT", "/group_members", Some(&user.token), Some(json!({"group": group}))).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    /// The body of a successful GET /groups.
+    pub async fn groups(&self, user: &User) -> Value {
+        let reply = self.call("GET", "/groups", Some(&user.token), None).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
 }
 
 mod tests {
