@@ -18,8 +18,9 @@ use serde::Serialize;
 
 use super::groups::{group_pk, head_key, member_key};
 use super::idempotency::IdempotencyClaim;
-use super::sending::{next_floor, SentRecord};
-use super::transaction::{back_off, Transaction, MAX_ATTEMPTS, MAX_RACES_LOST};
+use super::ordering::{send_in_order, Try, ORDERING};
+use super::sending::SentRecord;
+use super::transaction::Transaction;
 use super::{failed_condition, key, keyed, n, s, Item, Store, StoreError};
 use crate::model::{GroupId, Identifier, Timestamp};
 
@@ -43,9 +44,7 @@ pub enum GroupSendOutcome {
     IdempotencyKeyUsed,
 }
 
-/// The transaction's items, in order.
-const MESSAGE: usize = 0;
-const HEAD: usize = 1;
+/// The transaction's items after the message and the head (`ordering.rs`).
 const MEMBER: usize = 2;
 const IDEMPOTENCY: usize = 3;
 
@@ -83,52 +82,28 @@ impl Store {
         claim: Option<&IdempotencyClaim>,
         clock: impl Fn() -> Timestamp,
     ) -> Result<GroupSendOutcome, StoreError> {
-        let mut floor: Option<Timestamp> = None;
-        // As for a pair (`sending.rs`): every lost ordering race is another
-        // send committing, so those have a budget of their own.
-        let mut races = 0;
-        for attempt in 0..MAX_ATTEMPTS + MAX_RACES_LOST {
-            if attempt - races >= MAX_ATTEMPTS {
-                break;
-            }
-            let now = clock();
-            let timestamp = floor.map_or(now, |floor| floor.max(now));
+        send_in_order(clock, |timestamp| async move {
             let mut items = self.group_send_items(sender, group, text, timestamp)?;
             if let Some(claim) = claim {
                 items.push(self.idempotency_item(claim, SentRecord { timestamp })?);
             }
             let reasons = match self.transact(items).await? {
-                Transaction::Committed => return Ok(GroupSendOutcome::Sent(timestamp)),
+                Transaction::Committed => return Ok(Try::Done(GroupSendOutcome::Sent(timestamp))),
                 Transaction::Cancelled(reasons) => reasons,
             };
             if claim.is_some() && failed_condition(&reasons, IDEMPOTENCY) {
-                return Ok(GroupSendOutcome::IdempotencyKeyUsed);
+                return Ok(Try::Done(GroupSendOutcome::IdempotencyKeyUsed));
             }
-            let old_head = reasons.get(HEAD).and_then(CancellationReason::item);
-            let no_head = failed_condition(&reasons, HEAD) && old_head.is_none();
+            let no_head = failed_condition(&reasons, ORDERING)
+                && reasons.get(ORDERING).and_then(CancellationReason::item).is_none();
             if failed_condition(&reasons, MEMBER) || no_head {
-                return Ok(GroupSendOutcome::NoGroup);
+                return Ok(Try::Done(GroupSendOutcome::NoGroup));
             }
-            let head_raced = failed_condition(&reasons, HEAD).then(|| {
-                let last = old_head.and_then(|old| old.get("last_message_at"));
-                last.and_then(|value| value.as_s().ok()).and_then(|text| Timestamp::from_stored(text))
-            });
-            let learned = next_floor(timestamp, failed_condition(&reasons, MESSAGE), head_raced);
             // Senders of a group take turns on its head: a send in flight
-            // on it (on AWS) or one that committed first is progress.
-            let in_flight = reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"));
-            if learned.is_some() || in_flight {
-                floor = learned.or(floor);
-                races += 1;
-                if races > MAX_RACES_LOST {
-                    break;
-                }
-            }
-            if learned.is_none() || races > 1 {
-                back_off(attempt).await;
-            }
-        }
-        Err(StoreError::Contention)
+            // on it (on AWS), or one that committed first, is progress.
+            Ok(Try::Lost(reasons))
+        })
+        .await
     }
 
     fn group_send_items(

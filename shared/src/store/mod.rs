@@ -58,6 +58,7 @@ mod history;
 mod idempotency;
 mod marking;
 mod merge;
+mod ordering;
 mod pairs;
 mod pending;
 mod positions;

@@ -10,13 +10,16 @@
 //! checked in the transaction, and only for a pair's first message (users
 //! are never deleted, so what was read stays true).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_sdk_dynamodb::types::{CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::blocking::BLOCKED_FLAG;
 use super::idempotency::{IdempotencyClaim, Recorded};
+use super::ordering::{send_in_order, Try, ORDERING};
 use super::pairs::pair_key;
-use super::transaction::{back_off, Transaction, MAX_ATTEMPTS, MAX_RACES_LOST};
+use super::transaction::Transaction;
 use super::{failed_condition, key, keyed, n, s, user_pk, Item, Store, StoreError};
 use crate::model::{Identifier, Message, Timestamp};
 
@@ -41,6 +44,10 @@ pub(super) struct SentRecord {
     pub(super) timestamp: Timestamp,
 }
 
+/// Where a send's idempotency record comes in its transaction: after the
+/// message and the pair (`ordering.rs`).
+const IDEMPOTENCY: usize = 2;
+
 pub enum SendOutcome {
     Sent(Timestamp),
     RecipientUnknown,
@@ -48,27 +55,6 @@ pub enum SendOutcome {
     Blocked,
     /// The idempotency key is held by a record written since it was checked.
     IdempotencyKeyUsed,
-}
-
-/// The earliest timestamp a send may try next after its transaction was
-/// cancelled at `timestamp`: past it when another message of the mailbox
-/// holds that instant (`instant_taken`), and past the pair's newest message
-/// when the pair's ordering condition failed (`pair_raced`, with that
-/// message's timestamp if the pair was returned). `None` when the send lost
-/// neither race.
-pub(super) fn next_floor(
-    timestamp: Timestamp,
-    instant_taken: bool,
-    pair_raced: Option<Option<Timestamp>>,
-) -> Option<Timestamp> {
-    let floor = instant_taken.then(|| timestamp.next());
-    let Some(pair_last) = pair_raced else {
-        return floor;
-    };
-    // A later message of this pair committed first (or clocks differ): go
-    // after it.
-    let after_pair = pair_last.map_or(timestamp.next(), Timestamp::next);
-    Some(after_pair.max(floor.unwrap_or(timestamp)))
 }
 
 impl Store {
@@ -119,66 +105,42 @@ impl Store {
         claim: Option<&IdempotencyClaim>,
         clock: impl Fn() -> Timestamp,
     ) -> Result<SendOutcome, StoreError> {
-        let mut floor: Option<Timestamp> = None;
         // Known once a first message found no pair and read the profile.
-        let mut recipient_exists = false;
-        // Each lost ordering race means another send of this pair
-        // committed, so losing many is progress, not a stuck system: they
-        // have a budget of their own, as large as the bulk senders we accept.
-        let mut races = 0;
-        for attempt in 0..MAX_ATTEMPTS + MAX_RACES_LOST {
-            if attempt - races >= MAX_ATTEMPTS {
-                break;
-            }
-            let now = clock();
-            let timestamp = floor.map_or(now, |floor| floor.max(now));
-            let mut items = self.send_items(sender, recipient, text, timestamp, recipient_exists)?;
-            if let Some(claim) = claim {
-                items.push(self.idempotency_item(claim, SentRecord { timestamp })?);
-            }
-            let reasons = match self.transact(items).await? {
-                Transaction::Committed => return Ok(SendOutcome::Sent(timestamp)),
-                Transaction::Cancelled(reasons) => reasons,
-            };
-            if claim.is_some() && failed_condition(&reasons, 2) {
-                return Ok(SendOutcome::IdempotencyKeyUsed);
-            }
-            let old_pair = reasons.get(1).and_then(CancellationReason::item);
-            if failed_condition(&reasons, 1) && old_pair.is_some_and(|old| old.contains_key(BLOCKED_FLAG)) {
-                return Ok(SendOutcome::Blocked);
-            }
-            let never_sent = old_pair.is_none_or(|old| !old.contains_key("last_message_at"));
-            if failed_condition(&reasons, 1) && never_sent && !recipient_exists {
-                // The pair's first message. A pair item without messages was
-                // made by the recipient's block, and shows they exist.
-                if old_pair.is_none() && self.user(recipient).await?.is_none() {
-                    return Ok(SendOutcome::RecipientUnknown);
+        let recipient_exists = AtomicBool::new(false);
+        send_in_order(clock, |timestamp| {
+            let recipient_exists = &recipient_exists;
+            async move {
+                let mut items =
+                    self.send_items(sender, recipient, text, timestamp, recipient_exists.load(Ordering::Relaxed))?;
+                if let Some(claim) = claim {
+                    items.push(self.idempotency_item(claim, SentRecord { timestamp })?);
                 }
-                recipient_exists = true;
-                continue;
-            }
-            let pair_raced = failed_condition(&reasons, 1).then(|| {
-                let old = old_pair.and_then(|old| old.get("last_message_at"));
-                old.and_then(|value| value.as_s().ok()).and_then(|text| Timestamp::from_stored(text))
-            });
-            let learned = next_floor(timestamp, failed_condition(&reasons, 0), pair_raced);
-            // The first race is retried at once with the timestamp it
-            // learned; racing again, or meeting another send of the pair in
-            // flight, means many writers on this pair (a bulk importer), who
-            // must spread out or keep colliding.
-            let in_flight = reasons.iter().any(|reason| reason.code() == Some("TransactionConflict"));
-            if learned.is_some() || in_flight {
-                floor = learned.or(floor);
-                races += 1;
-                if races > MAX_RACES_LOST {
-                    break;
+                let reasons = match self.transact(items).await? {
+                    Transaction::Committed => return Ok(Try::Done(SendOutcome::Sent(timestamp))),
+                    Transaction::Cancelled(reasons) => reasons,
+                };
+                if claim.is_some() && failed_condition(&reasons, IDEMPOTENCY) {
+                    return Ok(Try::Done(SendOutcome::IdempotencyKeyUsed));
                 }
+                let pair_failed = failed_condition(&reasons, ORDERING);
+                let old_pair = reasons.get(ORDERING).and_then(CancellationReason::item);
+                if pair_failed && old_pair.is_some_and(|old| old.contains_key(BLOCKED_FLAG)) {
+                    return Ok(Try::Done(SendOutcome::Blocked));
+                }
+                let never_sent = old_pair.is_none_or(|old| !old.contains_key("last_message_at"));
+                if pair_failed && never_sent && !recipient_exists.load(Ordering::Relaxed) {
+                    // The pair's first message. A pair item without messages
+                    // was made by the recipient's block, and shows they exist.
+                    if old_pair.is_none() && self.user(recipient).await?.is_none() {
+                        return Ok(Try::Done(SendOutcome::RecipientUnknown));
+                    }
+                    recipient_exists.store(true, Ordering::Relaxed);
+                    return Ok(Try::Again);
+                }
+                Ok(Try::Lost(reasons))
             }
-            if learned.is_none() || races > 1 {
-                back_off(attempt).await;
-            }
-        }
-        Err(StoreError::Contention)
+        })
+        .await
     }
 
     /// A send's transaction: the message is put at a free instant, and the
@@ -225,30 +187,5 @@ impl Store {
             self.put_if_absent(keyed(message_key(recipient, timestamp), &attributes)?)?,
             TransactWriteItem::builder().update(pair_update).build(),
         ])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(micros: u32) -> Timestamp {
-        Timestamp::parse("t", &format!("2026-01-01T00:00:00.{micros:06}Z")).expect("timestamp")
-    }
-
-    #[test]
-    fn a_lost_race_moves_the_next_try_past_the_winner() {
-        // (case, instant taken, pair raced with its newest, expected floor)
-        let cases = [
-            ("no race: contention only", false, None, None),
-            ("instant taken", true, None, Some(11)),
-            ("pair ahead", false, Some(Some(15)), Some(16)),
-            ("pair ahead, newest unknown", false, Some(None), Some(11)),
-            ("both: the later wins", true, Some(Some(15)), Some(16)),
-            ("both, pair at the instant", true, Some(Some(10)), Some(11)),
-        ];
-        for (case, taken, pair, expected) in cases {
-            assert_eq!(next_floor(at(10), taken, pair.map(|last| last.map(at))), expected.map(at), "{case}");
-        }
     }
 }
