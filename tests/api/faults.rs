@@ -285,7 +285,7 @@ async fn delete_messages_failing_after_its_first_transaction_says_the_outcome_is
     let timestamps: Vec<String> = app
         .store
         .read_mailbox(
-            MailboxRange { recipient: &alice(), sender: None, from: None, to: None },
+            MailboxRange { recipient: &alice(), group: None, sender: None, from: None, to: None },
             false,
             usize::MAX,
             usize::MAX,

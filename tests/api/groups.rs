@@ -22,7 +22,7 @@ async fn new_group(app: &TestApp, admin: &User, members: &[&User]) -> String {
 
 async fn group_call(app: &TestApp, path: &str, user: &User, body: Value) -> Reply {
     let method = match path {
-        "/group_members" | "/fetch_new_messages" => "PUT",
+        "/group_members" | "/fetch_new_messages" | "/fetch_messages" => "PUT",
         _ => "POST",
     };
     app.call(method, path, Some(&user.token), Some(body)).await
@@ -242,6 +242,53 @@ async fn every_connected_member_but_the_sender_is_pushed_a_group_message() {
     assert_eq!(drain_group(&app, &ann, &group).await, ["hello, group", "hi bob"]);
     ann_socket.close().await;
     bob_socket.close().await;
+}
+
+/// The texts and read flags of a history reply.
+fn history(body: &Value) -> Vec<(String, bool)> {
+    let messages = body["messages"].as_array().expect("messages");
+    messages.iter().map(|m| (m["message"].as_str().unwrap().to_owned(), m["read"].as_bool().unwrap())).collect()
+}
+
+#[tokio::test]
+async fn a_member_reads_the_groups_history_since_their_join_with_read_flags() {
+    let (app, [ann, bob, cat]) = TestApp::with_users(["gh-ann", "gh-bob", "gh-cat"]).await;
+    let group = new_group(&app, &ann, &[&bob]).await;
+    for (from, text) in [(&bob, "b1"), (&ann, "a1"), (&bob, "b2")] {
+        assert_eq!(send_to_group(&app, from, &group, text).await.status, 201);
+    }
+    let added = group_call(&app, "/add_members", &ann, json!({"group": group, "members": [cat.login]})).await;
+    assert_eq!(added.status, 200);
+    assert_eq!(send_to_group(&app, &bob, &group, "b3").await.status, 201);
+    assert_eq!(texts(&app.fetch_new(&ann, json!({"group": group, "limit": 1})).await), ["b1"]);
+
+    // Own messages are read; the position and nothing beyond it.
+    let expected = [("b1", true), ("a1", true), ("b2", false), ("b3", false)].map(|(t, r)| (t.to_owned(), r));
+    assert_eq!(history(&app.fetch(&ann, json!({"group": group})).await), expected);
+    let sliced = app.fetch(&ann, json!({"group": group, "start": -2})).await;
+    assert_eq!(history(&sliced), expected[2..]);
+    let bobs = app.fetch(&ann, json!({"group": group, "sender": bob.login})).await;
+    assert_eq!(texts(&bobs), ["b1", "b2", "b3"]);
+    // Pages of a period, through `next`.
+    let mut paged = Vec::new();
+    let mut body = json!({"group": group, "period_start": "2000-01-01T00:00:00Z", "limit": 3});
+    loop {
+        let page = app.fetch(&ann, body.clone()).await;
+        paged.extend(history(&page));
+        match page["next"].as_str() {
+            Some(next) => body["next"] = json!(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, expected);
+
+    // A member added later sees from their join on; a stranger nothing.
+    assert_eq!(history(&app.fetch(&cat, json!({"group": group})).await), [("b3".to_owned(), false)]);
+    let stranger = app.register("gh-dan").await;
+    let refused = group_call(&app, "/fetch_messages", &stranger, json!({"group": group})).await;
+    assert_eq!(refused.status, 404);
+    let filtered = group_call(&app, "/fetch_messages", &ann, json!({"group": group, "read": false})).await;
+    assert_eq!(filtered.status, 400);
 }
 
 const MEMBERS: usize = 20;

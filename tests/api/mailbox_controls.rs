@@ -21,7 +21,7 @@ fn id(user: &User) -> Identifier {
 /// Every message `sender` has in `recipient`'s mailbox, oldest first.
 async fn messages_between(store: &Store, recipient: &User, sender: &User) -> Vec<Message> {
     let (recipient, sender) = (id(recipient), id(sender));
-    let range = MailboxRange { recipient: &recipient, sender: Some(&sender), from: None, to: None };
+    let range = MailboxRange { recipient: &recipient, group: None, sender: Some(&sender), from: None, to: None };
     store.read_mailbox(range, false, usize::MAX, usize::MAX).await.unwrap()
 }
 

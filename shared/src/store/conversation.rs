@@ -39,7 +39,7 @@ impl Store {
         let mut outcome = ConversationDeleted { deleted: 0, more: false };
         for (recipient, sender) in [(caller, other), (other, caller)] {
             let budget = MAX_DELETED_PER_CALL - outcome.deleted;
-            let range = MailboxRange { recipient, sender: Some(sender), from: None, to: None };
+            let range = MailboxRange { recipient, group: None, sender: Some(sender), from: None, to: None };
             let found = self.timestamps_in(range, budget + 1).await?;
             let (take, more) = take_within(found.len(), budget);
             outcome.deleted += self.delete_in_rounds(recipient, sender, &found[..take]).await?;

@@ -253,6 +253,7 @@ impl Store {
                 let after = stream.read.last().map(|m| m.timestamp).or(stream.pair.fetched_through);
                 let range = MailboxRange {
                     recipient,
+                    group: None,
                     sender: Some(&stream.pair.sender),
                     from: after.map(Timestamp::next),
                     to: None,

@@ -51,6 +51,24 @@ impl GroupMessage {
 
 const GROUP_MESSAGE_PROJECTION: &str = "sender, #ts, message";
 
+/// A member's read state in a group, as their history shows it.
+pub struct GroupReadState {
+    member: Identifier,
+    state: Membership,
+}
+
+impl GroupReadState {
+    /// The earliest message of the member's: the first after their join.
+    pub fn first_after_join(&self) -> Option<Timestamp> {
+        self.state.joined_after.map(Timestamp::next)
+    }
+
+    /// Whether the member has read a message of the group.
+    pub fn has_read(&self, message: &Message) -> bool {
+        self.state.has_read(&self.member, &message.sender, message.timestamp)
+    }
+}
+
 pub enum GroupFetchOutcome {
     Fetched(FetchedBatch),
     /// No such group, or the caller is not a member of it.
@@ -161,6 +179,16 @@ impl Store {
                 Transaction::Cancelled(_) => losses += 1,
             }
         }
+    }
+
+    /// A member's read state in a group; `None` if they are not a member.
+    pub async fn group_read_state(
+        &self,
+        member: &Identifier,
+        group: &GroupId,
+    ) -> Result<Option<GroupReadState>, StoreError> {
+        let state = self.membership(member, group).await?;
+        Ok(state.map(|state| GroupReadState { member: member.clone(), state }))
     }
 
     /// The unread messages of `groups` (up to `limit + 1` each) for a
@@ -404,6 +432,7 @@ mod tests {
         Membership {
             group: GroupId::parse("group", &"a".repeat(32)).expect("group"),
             joined_at: at(0),
+            joined_after: None,
             fetched_through: position.map(at),
             ahead: ahead.iter().map(|(sender, mark)| (id(sender), at(*mark))).collect(),
             rev: 3,

@@ -77,6 +77,9 @@ pub struct GroupMember {
 pub(super) struct Membership {
     pub(super) group: GroupId,
     pub(super) joined_at: Timestamp,
+    /// The group's newest message when they joined: theirs are the later ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) joined_after: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) fetched_through: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -430,8 +433,14 @@ impl Store {
         after: Option<Timestamp>,
     ) -> Result<[TransactWriteItem; 3], StoreError> {
         let member = GroupMember { login: login.clone(), joined_at };
-        let side =
-            Membership { group: group.clone(), joined_at, fetched_through: after, ahead: BTreeMap::new(), rev: 0 };
+        let side = Membership {
+            group: group.clone(),
+            joined_at,
+            joined_after: after,
+            fetched_through: after,
+            ahead: BTreeMap::new(),
+            rev: 0,
+        };
         Ok([
             self.put_new(keyed(member_key(group, login), &member)?)?,
             self.put_new(keyed(membership_key(login, group), &side)?)?,

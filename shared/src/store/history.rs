@@ -5,12 +5,14 @@
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::capacity::Counted;
+use super::groups::group_pk;
 use super::sending::message_key;
 use super::transaction::{back_off, MAX_ATTEMPTS};
 use super::{s, user_pk, Item, Store, StoreError};
-use crate::model::{Identifier, Message, Timestamp};
+use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::entry_bytes;
 
 const SENDER_INDEX: &str = "by_sender";
@@ -20,13 +22,25 @@ const MAX_BATCH_GET_KEYS: usize = 100;
 const MESSAGE_PROJECTION: &str = "sender, recipient, #ts, message";
 
 /// A time-ordered stretch of one mailbox, optionally of one sender only;
-/// both ends inclusive.
+/// both ends inclusive. With `group`, the mailbox is the group's, as its
+/// member `recipient` reads it.
 #[derive(Debug, Clone, Copy)]
 pub struct MailboxRange<'a> {
     pub recipient: &'a Identifier,
+    pub group: Option<&'a GroupId>,
     pub sender: Option<&'a Identifier>,
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
+}
+
+/// A message as a range reads it: a group message has no `recipient` of
+/// its own; the member reading it is its recipient.
+#[derive(Deserialize)]
+struct StoredMessage {
+    sender: Identifier,
+    recipient: Option<Identifier>,
+    timestamp: Timestamp,
+    message: String,
 }
 
 /// A page of a range's messages, and where the rest of the range starts
@@ -37,6 +51,22 @@ pub(super) struct MessagePage {
 }
 
 impl MailboxRange<'_> {
+    /// The partition the range reads: the recipient's or the group's.
+    pub(super) fn pk(&self) -> String {
+        self.group.map_or_else(|| user_pk(self.recipient.as_str()), group_pk)
+    }
+
+    /// A message read from the range, as its reader is shown it.
+    fn shown(&self, stored: StoredMessage) -> Message {
+        Message {
+            sender: stored.sender,
+            recipient: stored.recipient.unwrap_or_else(|| self.recipient.clone()),
+            timestamp: stored.timestamp,
+            message: stored.message,
+            group: self.group.cloned(),
+        }
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         matches!((self.from, self.to), (Some(from), Some(to)) if from > to)
     }
@@ -58,7 +88,7 @@ impl MailboxRange<'_> {
             .table_name(&store.table)
             .key_condition_expression("pk = :pk AND #sort BETWEEN :low AND :high")
             .expression_attribute_names("#sort", sort_attribute)
-            .expression_attribute_values(":pk", s(user_pk(self.recipient.as_str())))
+            .expression_attribute_values(":pk", s(self.pk()))
             .expression_attribute_values(":low", s(low))
             .expression_attribute_values(":high", s(high));
         match self.sender {
@@ -123,7 +153,8 @@ impl Store {
             .set_exclusive_start_key(start)
             .counted()
             .await?;
-        let messages = serde_dynamo::from_items(page.items.unwrap_or_default())?;
+        let stored: Vec<StoredMessage> = serde_dynamo::from_items(page.items.unwrap_or_default())?;
+        let messages = stored.into_iter().map(|stored| range.shown(stored)).collect();
         Ok(MessagePage { messages, rest: page.last_evaluated_key })
     }
 

@@ -28,6 +28,7 @@ impl Store {
             };
             let passed = MailboxRange {
                 recipient,
+                group: None,
                 sender: Some(sender),
                 from: pair.fetched_through.map(Timestamp::next),
                 to: Some(through),

@@ -12,7 +12,7 @@
 //! | group head | `GROUP#<id>` | `GROUP` | `group`, `name`, `admin`, `created_at`, `members`, `last_message_at`?, `sent`? | `groups.rs`; `group_sending.rs` (`last_message_at`, `sent`) |
 //! | group member | `GROUP#<id>` | `MEMBER#<login>` | `login`, `joined_at` | `groups.rs` |
 //! | group message | `GROUP#<id>` | `MSG#<timestamp>` | `sender`, `group`, `timestamp`, `message`, `sender_ts` | `group_sending.rs` |
-//! | membership (a member's read state) | `USER#<login>` | `GROUP#<id>` | `group`, `joined_at`, `fetched_through`?, `ahead`?, `rev` | `groups.rs` (made, deleted), `group_fetch.rs` (moved) |
+//! | membership (a member's read state) | `USER#<login>` | `GROUP#<id>` | `group`, `joined_at`, `joined_after`?, `fetched_through`?, `ahead`?, `rev` | `groups.rs` (made, deleted), `group_fetch.rs` (moved) |
 //! | group marker | `USER#<login>` | `GPENDING#<id>` | `group`, `notified_through`?, `pending_since`? | `group_pending.rs` (noted by the notifier, tidied by fetches), `groups.rs` (made, deleted) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
 //! | WebSocket ticket | `TICKET#<sha256 of ticket>` | `TICKET` | `login`, `expires_at`, `ttl` | `tickets.rs` |
@@ -82,7 +82,7 @@ pub use connections::CONNECTION_LIFETIME_SECONDS;
 pub use conversation::ConversationDeleted;
 pub use deleting::DeleteOutcome;
 pub use fetch_new::{FetchNewOutcome, FetchedBatch};
-pub use group_fetch::GroupFetchOutcome;
+pub use group_fetch::{GroupFetchOutcome, GroupReadState};
 pub use group_sending::GroupSendOutcome;
 pub use groups::{Added, GroupChange, GroupMember, GroupRow, GroupView};
 pub use history::MailboxRange;

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::Select;
 
 use super::capacity::Counted;
-use super::{s, user_pk, MailboxRange, Store, StoreError};
+use super::{s, MailboxRange, Store, StoreError};
 use crate::model::Timestamp;
 
 const TIME_INDEX: &str = "by_time";
@@ -29,7 +29,7 @@ impl MailboxRange<'_> {
             .index_name(TIME_INDEX)
             .key_condition_expression("pk = :pk AND #ts BETWEEN :low AND :high")
             .expression_attribute_names("#ts", "timestamp")
-            .expression_attribute_values(":pk", s(user_pk(self.recipient.as_str())))
+            .expression_attribute_values(":pk", s(self.pk()))
             .expression_attribute_values(":low", s(low))
             .expression_attribute_values(":high", s(high))
             .scan_index_forward(!newest_first)

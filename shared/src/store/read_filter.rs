@@ -394,7 +394,7 @@ mod tests {
     #[test]
     fn unread_messages_lie_after_the_cursor_and_through_the_last_message() {
         let rcp = id("rcp");
-        let whole = MailboxRange { recipient: &rcp, sender: None, from: None, to: None };
+        let whole = MailboxRange { recipient: &rcp, group: None, sender: None, from: None, to: None };
         let after = |second: u32| Some(at(second).next());
         // (case, range's from and to, pair, expected from and to)
         type Case = (&'static str, (Option<u32>, Option<u32>), Pair, Option<(Option<Timestamp>, Option<Timestamp>)>);
@@ -423,7 +423,7 @@ mod tests {
     #[test]
     fn read_messages_lie_through_the_horizon() {
         let (rcp, snd) = (id("rcp"), id("snd"));
-        let whole = MailboxRange { recipient: &rcp, sender: Some(&snd), from: None, to: None };
+        let whole = MailboxRange { recipient: &rcp, group: None, sender: Some(&snd), from: None, to: None };
         // (case, range's from and to, horizon, expected from and to)
         type Case = (&'static str, (Option<u32>, Option<u32>), Option<u32>, Option<(Option<u32>, Option<u32>)>);
         let cases: Vec<Case> = vec![
@@ -489,7 +489,7 @@ mod tests {
     fn merge<'a>(recipient: &'a Identifier, senders: &'a [Identifier], bounds: &[u32], order: Order) -> Merge<'a> {
         let ranges = senders.iter().zip(bounds).map(|(sender, bound)| {
             let (from, to) = if order.newest_first { (None, Some(at(*bound))) } else { (Some(at(*bound)), None) };
-            let range = MailboxRange { recipient, sender: Some(sender), from, to };
+            let range = MailboxRange { recipient, group: None, sender: Some(sender), from, to };
             SenderRange::new(range, 10, order)
         });
         Merge::new(ranges.collect(), order)
@@ -538,7 +538,7 @@ mod tests {
     #[test]
     fn a_range_with_nothing_left_unread_is_not_read_again() {
         let (rcp, snd) = (id("rcp"), id("snd"));
-        let range = MailboxRange { recipient: &rcp, sender: Some(&snd), from: None, to: None };
+        let range = MailboxRange { recipient: &rcp, group: None, sender: Some(&snd), from: None, to: None };
         let mut sender_range = SenderRange::new(range, 0, Order { newest_first: false });
         assert!(!sender_range.must_read(None), "no unread message left");
         sender_range.left = 1;

@@ -7,7 +7,7 @@ use shared::store::{MailboxRange, Store};
 
 /// Every message text in `recipient`'s mailbox, oldest first.
 pub async fn mailbox_texts(store: &Store, recipient: &Identifier) -> Vec<String> {
-    let range = MailboxRange { recipient, sender: None, from: None, to: None };
+    let range = MailboxRange { recipient, group: None, sender: None, from: None, to: None };
     store
         .read_mailbox(range, false, usize::MAX, usize::MAX)
         .await
@@ -24,6 +24,7 @@ pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
     for pair in store.pairs(recipient).await.expect("read pairs") {
         let after_cursor = MailboxRange {
             recipient,
+            group: None,
             sender: Some(&pair.sender),
             from: pair.fetched_through.map(Timestamp::next),
             to: None,
@@ -37,7 +38,7 @@ pub async fn assert_mailbox_consistent(store: &Store, recipient: &Identifier) {
             let since = pair.pending_since.unwrap_or_else(|| panic!("{recipient} from {}: not pending", pair.sender));
             assert!(since <= oldest.timestamp, "{recipient} from {}: pending since {since}", pair.sender);
         }
-        let all = MailboxRange { recipient, sender: Some(&pair.sender), from: None, to: None };
+        let all = MailboxRange { recipient, group: None, sender: Some(&pair.sender), from: None, to: None };
         let newest = store.read_mailbox(all, true, 1, usize::MAX).await.expect("read newest");
         assert!(newest.iter().all(|m| m.timestamp <= pair.last_message_at), "{recipient} from {}", pair.sender);
     }

@@ -23,8 +23,8 @@ struct PageToken {
     query: String,
 }
 
-/// Everything that defines a page: whose messages, which period, read or
-/// unread ones, how many.
+/// Everything that defines a page: whose messages (of which group), which
+/// period, read or unread ones, how many.
 fn query_fingerprint(range: &MailboxRange<'_>, read: Option<bool>, limit: usize) -> String {
     let mut query = json!({
         "recipient": range.recipient, "sender": range.sender, "from": range.from, "to": range.to, "limit": limit,
@@ -32,6 +32,9 @@ fn query_fingerprint(range: &MailboxRange<'_>, read: Option<bool>, limit: usize)
     // Only when given, so the tokens of unfiltered pages stay as they were.
     if let Some(read) = read {
         query["read"] = json!(read);
+    }
+    if let Some(group) = range.group {
+        query["group"] = json!(group);
     }
     let digest = Sha256::digest(query.to_string().as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..12])
@@ -68,7 +71,7 @@ pub(super) fn decode_next(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Identifier;
+    use crate::model::{GroupId, Identifier};
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse("t", text).unwrap()
@@ -77,8 +80,10 @@ mod tests {
     #[test]
     fn next_tokens_page_only_the_query_they_came_from() {
         let (alice, bob) = (Identifier::parse("r", "alice").unwrap(), Identifier::parse("s", "bob").unwrap());
+        let group = GroupId::parse("group", &"a".repeat(32)).unwrap();
         let from = Some(at("2026-01-01T00:00:00Z"));
-        let range = MailboxRange { recipient: &alice, sender: None, from, to: Some(at("2026-12-31T00:00:00Z")) };
+        let range =
+            MailboxRange { recipient: &alice, group: None, sender: None, from, to: Some(at("2026-12-31T00:00:00Z")) };
         let token = encode_next(at("2026-06-01T00:00:00Z"), &range, None, 10);
         assert_eq!(decode_next(&token, &range, None, 10).unwrap(), at("2026-06-01T00:00:00.000001Z"));
         for (other, limit, why) in [
@@ -86,6 +91,7 @@ mod tests {
             (MailboxRange { sender: Some(&bob), ..range }, 10, "another sender"),
             (MailboxRange { from: None, ..range }, 10, "another period_start"),
             (MailboxRange { to: None, ..range }, 10, "another period_end"),
+            (MailboxRange { group: Some(&group), ..range }, 10, "a group's"),
             (range, 11, "another limit"),
         ] {
             assert_eq!(decode_next(&token, &other, None, limit).unwrap_err().status(), 400, "{why}");
@@ -103,7 +109,7 @@ mod tests {
     #[test]
     fn next_tokens_rewritten_outside_their_period_are_refused() {
         let alice = Identifier::parse("r", "alice").unwrap();
-        let open = MailboxRange { recipient: &alice, sender: None, from: None, to: None };
+        let open = MailboxRange { recipient: &alice, group: None, sender: None, from: None, to: None };
         let period =
             MailboxRange { from: Some(at("2026-01-01T00:00:00Z")), to: Some(at("2026-12-31T00:00:00Z")), ..open };
         // A client can rewrite `after` and recompute the fingerprint.

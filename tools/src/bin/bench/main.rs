@@ -498,7 +498,7 @@ async fn latencies(app: &App, http: Option<&Http>) -> (f64, f64) {
             let token = get_token(recipient_token.clone());
             async move {
                 let mailbox = id(recipient);
-                let range = MailboxRange { recipient: &mailbox, sender: None, from: None, to: None };
+                let range = MailboxRange { recipient: &mailbox, group: None, sender: None, from: None, to: None };
                 let query = range
                     .query(&app.store)
                     .scan_index_forward(false)
