@@ -291,6 +291,36 @@ async fn a_member_reads_the_groups_history_since_their_join_with_read_flags() {
     assert_eq!(filtered.status, 400);
 }
 
+#[tokio::test]
+async fn the_sender_deletes_their_group_message_and_the_admin_anyones() {
+    let (app, [ann, bob, cat, dan]) = TestApp::with_users(["gd-ann", "gd-bob", "gd-cat", "gd-dan"]).await;
+    let group = new_group(&app, &ann, &[&bob, &cat]).await;
+    let mut stamps = Vec::new();
+    for (from, text) in [(&bob, "b1"), (&cat, "c1"), (&bob, "b2")] {
+        let sent = send_to_group(&app, from, &group, text).await;
+        stamps.push(sent.body["timestamp"].as_str().unwrap().to_owned());
+    }
+    let delete = |caller: &User, sender: &User, timestamp: &str| {
+        let body = json!({"sender": sender.login, "group": group, "timestamp": timestamp});
+        let (app, token) = (app.clone(), caller.token.clone());
+        async move { app.call("DELETE", "/delete_message", Some(&token), Some(body)).await }
+    };
+    let refused = delete(&cat, &bob, &stamps[0]).await;
+    assert_eq!((refused.status, refused.error()), (403, "only the group's admin may delete other members' messages"));
+    assert_eq!(delete(&dan, &bob, &stamps[0]).await.status, 404, "a stranger learns nothing");
+    assert_eq!(delete(&bob, &bob, &stamps[0]).await.status, 201, "the sender");
+    assert_eq!(delete(&bob, &bob, &stamps[0]).await.status, 404, "gone");
+    assert_eq!(delete(&ann, &cat, &stamps[1]).await.status, 201, "the admin");
+    let many = json!({"sender": bob.login, "group": group, "timestamps": [stamps[2], stamps[0]]});
+    let reply = app.call("DELETE", "/delete_messages", Some(&bob.token), Some(many)).await;
+    assert_eq!((reply.body["deleted"].as_u64(), reply.body["not_found"].clone()), (Some(1), json!([stamps[0]])));
+
+    // Nothing is left, to read or to count as new.
+    assert_eq!(app.fetch(&ann, json!({"group": group})).await["messages"], json!([]));
+    assert_eq!(group_row(&app, &ann, &group).await.unwrap()["new_messages"], 0);
+    assert_eq!(drain_group(&app, &cat, &group).await, Vec::<String>::new());
+}
+
 const MEMBERS: usize = 20;
 const SENDERS: usize = 8;
 const EACH: usize = 20;

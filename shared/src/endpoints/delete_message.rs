@@ -1,11 +1,12 @@
-//! `DELETE /delete_message`: deletes one message the caller sent or received.
+//! `DELETE /delete_message`: deletes one message the caller sent or
+//! received, or one of a group's (their own, or any as the admin).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::require_party;
+use super::{delete_from, MessageTarget};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -16,7 +17,8 @@ use crate::model::{Identifier, Timestamp};
 #[serde(deny_unknown_fields)]
 struct DeleteRequest {
     sender: String,
-    recipient: String,
+    recipient: Option<String>,
+    group: Option<String>,
     timestamp: String,
 }
 
@@ -24,7 +26,7 @@ struct DeleteRequest {
 #[derive(Debug)]
 pub struct DeleteInput {
     pub sender: Identifier,
-    pub recipient: Identifier,
+    pub target: MessageTarget,
     pub timestamp: Timestamp,
 }
 
@@ -34,7 +36,7 @@ pub fn parse(request: &Request) -> Result<DeleteInput, ApiError> {
     let body: DeleteRequest = json_body(request)?;
     Ok(DeleteInput {
         sender: Identifier::parse("sender", &body.sender)?,
-        recipient: Identifier::parse("recipient", &body.recipient)?,
+        target: MessageTarget::parse(body.recipient, body.group)?,
         timestamp: Timestamp::parse("timestamp", &body.timestamp)?,
     })
 }
@@ -44,11 +46,14 @@ pub const IF_OUTCOME_UNKNOWN: &str =
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let DeleteInput { sender, recipient, timestamp } = parse(&request)?;
-    require_party(&caller.login, &sender, &recipient)?;
-    let outcome = app.store.delete_messages(&recipient, &sender, &[timestamp]).await?;
+    let DeleteInput { sender, target, timestamp } = parse(&request)?;
+    let outcome = delete_from(app, &caller.login, &sender, &target, &[timestamp]).await?;
     if outcome.deleted.is_empty() {
-        return Err(ApiError::NotFound(format!("no message from {sender} to {recipient} at {timestamp}")));
+        let to = match &target {
+            MessageTarget::Recipient(recipient) => recipient.to_string(),
+            MessageTarget::Group(group) => format!("group {group}"),
+        };
+        return Err(ApiError::NotFound(format!("no message from {sender} to {to} at {timestamp}")));
     }
     Ok(json_response(StatusCode::CREATED, &json!({"OK": "message deleted"})))
 }

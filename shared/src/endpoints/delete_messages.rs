@@ -1,5 +1,6 @@
 //! `DELETE /delete_messages`: deletes up to 100 messages of one sender to
-//! one recipient, reporting the timestamps that matched nothing.
+//! one recipient (or in one group), reporting the timestamps that matched
+//! nothing.
 
 use std::collections::HashSet;
 
@@ -8,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::require_party;
+use super::{delete_from, MessageTarget};
 use crate::app::App;
 use crate::auth::authenticate;
 use crate::error::ApiError;
@@ -21,7 +22,8 @@ pub const MAX_TIMESTAMPS: usize = 100;
 #[serde(deny_unknown_fields)]
 struct DeleteManyRequest {
     sender: String,
-    recipient: String,
+    recipient: Option<String>,
+    group: Option<String>,
     timestamps: Vec<String>,
 }
 
@@ -30,7 +32,7 @@ struct DeleteManyRequest {
 #[derive(Debug)]
 pub struct DeleteManyInput {
     pub sender: Identifier,
-    pub recipient: Identifier,
+    pub target: MessageTarget,
     pub requested: Vec<(Timestamp, String)>,
 }
 
@@ -39,7 +41,7 @@ pub struct DeleteManyInput {
 pub fn parse(request: &Request) -> Result<DeleteManyInput, ApiError> {
     let body: DeleteManyRequest = json_body(request)?;
     let sender = Identifier::parse("sender", &body.sender)?;
-    let recipient = Identifier::parse("recipient", &body.recipient)?;
+    let target = MessageTarget::parse(body.recipient, body.group)?;
     if !(1..=MAX_TIMESTAMPS).contains(&body.timestamps.len()) {
         return Err(ApiError::bad_request(format!(
             "timestamps must list 1 to {MAX_TIMESTAMPS} timestamps (got {})",
@@ -54,7 +56,7 @@ pub fn parse(request: &Request) -> Result<DeleteManyInput, ApiError> {
             requested.push((timestamp, text));
         }
     }
-    Ok(DeleteManyInput { sender, recipient, requested })
+    Ok(DeleteManyInput { sender, target, requested })
 }
 
 /// Also the answer when the first of two transactions committed and the
@@ -64,11 +66,9 @@ pub const IF_OUTCOME_UNKNOWN: &str = "some or all of the messages may have been 
 
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = authenticate(app, &request).await?;
-    let DeleteManyInput { sender, recipient, requested } = parse(&request)?;
-    require_party(&caller.login, &sender, &recipient)?;
-
+    let DeleteManyInput { sender, target, requested } = parse(&request)?;
     let instants: Vec<Timestamp> = requested.iter().map(|(timestamp, _)| *timestamp).collect();
-    let outcome = app.store.delete_messages(&recipient, &sender, &instants).await?;
+    let outcome = delete_from(app, &caller.login, &sender, &target, &instants).await?;
     let deleted: HashSet<Timestamp> = outcome.deleted.into_iter().collect();
     let not_found: Vec<&String> =
         requested.iter().filter(|(timestamp, _)| !deleted.contains(timestamp)).map(|(_, text)| text).collect();

@@ -32,8 +32,8 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::json_body;
-use crate::model::Identifier;
-use crate::store::{RateLimit, Rated};
+use crate::model::{GroupId, Identifier, Timestamp};
+use crate::store::{DeleteOutcome, RateLimit, Rated};
 
 /// The body of endpoints that take none: absent, or `{}`.
 #[derive(Debug, Deserialize)]
@@ -56,6 +56,25 @@ struct LoginNamed {
 pub fn parse_login(request: &Request) -> Result<Identifier, ApiError> {
     let body: LoginNamed = json_body(request)?;
     Identifier::parse("login", &body.login)
+}
+
+/// Where a message is: in one user's mailbox, or in a group's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageTarget {
+    Recipient(Identifier),
+    Group(GroupId),
+}
+
+impl MessageTarget {
+    /// Exactly one of `recipient` and `group` (400 otherwise).
+    fn parse(recipient: Option<String>, group: Option<String>) -> Result<Self, ApiError> {
+        match (recipient, group) {
+            (Some(recipient), None) => Ok(Self::Recipient(Identifier::parse("recipient", &recipient)?)),
+            (None, Some(group)) => Ok(Self::Group(GroupId::parse("group", &group)?)),
+            (Some(_), Some(_)) => Err(ApiError::bad_request("give either recipient or group, not both")),
+            (None, None) => Err(ApiError::bad_request("missing field `recipient` (or `group`, for a group)")),
+        }
+    }
 }
 
 /// The mailbox a read names: whose (`recipient`, else the caller's), and
@@ -96,12 +115,31 @@ pub fn if_outcome_unknown(endpoint: &str) -> &'static str {
     }
 }
 
-/// Deleting is for the two parties of a message only.
-fn require_party(caller: &Identifier, sender: &Identifier, recipient: &Identifier) -> Result<(), ApiError> {
-    if caller == sender || caller == recipient {
-        return Ok(());
+/// Deletes `sender`'s messages at `timestamps` to a recipient or in a
+/// group, as `caller` may: a message between two users by either of them
+/// (else 403), a group message by its sender or the group's admin (403),
+/// a member of the group (else 404).
+async fn delete_from(
+    app: &App,
+    caller: &Identifier,
+    sender: &Identifier,
+    target: &MessageTarget,
+    timestamps: &[Timestamp],
+) -> Result<DeleteOutcome, ApiError> {
+    match target {
+        MessageTarget::Recipient(recipient) => {
+            if caller != sender && caller != recipient {
+                return Err(ApiError::Forbidden(format!(
+                    "you ({caller}) may only delete messages you sent or received"
+                )));
+            }
+            Ok(app.store.delete_messages(recipient, sender, timestamps).await?)
+        }
+        MessageTarget::Group(group) => {
+            let change = app.store.delete_group_messages(group, caller, sender, timestamps).await?;
+            group_requests::changed(change, group, "delete other members' messages")
+        }
     }
-    Err(ApiError::Forbidden(format!("you ({caller}) may only delete messages you sent or received")))
 }
 
 /// Blocking is about another registered user: not the caller (400), not

@@ -13,11 +13,12 @@ use serde_json::json;
 use super::group_requests::no_group;
 use super::idempotency::{self, Idempotent};
 use super::within_rate;
+use super::MessageTarget;
 use crate::app::{App, Config};
 use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::http::{idempotency_key, json_body, json_response};
-use crate::model::{validate_message_text, GroupId, Identifier, Timestamp};
+use crate::model::{validate_message_text, Identifier, Timestamp};
 use crate::store::{GroupSendOutcome, IdempotencyClaim, RateLimit, Recorded, SendOutcome, StoreError};
 
 #[derive(Debug, Deserialize)]
@@ -29,18 +30,11 @@ struct SendRequest {
     message: String,
 }
 
-/// Where a message goes: to one user's mailbox, or to a group's members.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SendTarget {
-    Recipient(Identifier),
-    Group(GroupId),
-}
-
 /// A send_message request whose shape and values are checked.
 #[derive(Debug)]
 pub struct SendInput {
     pub sender: Option<Identifier>,
-    pub target: SendTarget,
+    pub target: MessageTarget,
     pub message: String,
     pub idempotency_key: Option<String>,
 }
@@ -51,12 +45,7 @@ pub fn parse(request: &Request, config: &Config) -> Result<SendInput, ApiError> 
     let idempotency_key = idempotency_key(request.headers())?;
     let body: SendRequest = json_body(request)?;
     let sender = body.sender.as_deref().map(|s| Identifier::parse("sender", s)).transpose()?;
-    let target = match (body.recipient, body.group) {
-        (Some(recipient), None) => SendTarget::Recipient(Identifier::parse("recipient", &recipient)?),
-        (None, Some(group)) => SendTarget::Group(GroupId::parse("group", &group)?),
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("give either recipient or group, not both")),
-        (None, None) => return Err(ApiError::bad_request("missing field `recipient` (or `group`, for a group)")),
-    };
+    let target = MessageTarget::parse(body.recipient, body.group)?;
     validate_message_text(&body.message, config.max_message_chars)?;
     Ok(SendInput { sender, target, message: body.message, idempotency_key })
 }
@@ -76,8 +65,8 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
         &caller.login,
         idempotency_key,
         match &target {
-            SendTarget::Recipient(recipient) => json!({"recipient": recipient, "message": message}),
-            SendTarget::Group(group) => json!({"group": group, "message": message}),
+            MessageTarget::Recipient(recipient) => json!({"recipient": recipient, "message": message}),
+            MessageTarget::Group(group) => json!({"group": group, "message": message}),
         },
     );
     let sending =
@@ -90,7 +79,7 @@ pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, ApiEr
 struct Sending<'a> {
     app: &'a App,
     sender: &'a Identifier,
-    target: &'a SendTarget,
+    target: &'a MessageTarget,
     message: &'a str,
     /// Whether this request was counted against the sender's rate limit:
     /// once, even if a twin request's record sends it round again.
@@ -123,8 +112,8 @@ impl Idempotent for Sending<'_> {
         self.rate().await?;
         let store = &self.app.store;
         let recipient = match self.target {
-            SendTarget::Recipient(recipient) => recipient,
-            SendTarget::Group(group) => {
+            MessageTarget::Recipient(recipient) => recipient,
+            MessageTarget::Group(group) => {
                 return match store.send_to_group(self.sender, group, self.message, claim).await? {
                     GroupSendOutcome::Sent(timestamp) => Ok(Some(timestamp)),
                     GroupSendOutcome::NoGroup => Err(no_group(group)),

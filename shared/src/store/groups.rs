@@ -137,9 +137,9 @@ pub struct GroupRow {
 }
 
 /// A head and the member records asked for with it, as read together.
-struct Looked {
-    head: Option<Head>,
-    members: BTreeSet<Identifier>,
+pub(super) struct Looked {
+    pub(super) head: Option<Head>,
+    pub(super) members: BTreeSet<Identifier>,
 }
 
 impl Store {
@@ -406,7 +406,12 @@ impl Store {
     }
 
     /// The head, and which of `caller` and `logins` are members, in one read.
-    async fn look(&self, group: &GroupId, caller: &Identifier, logins: &[Identifier]) -> Result<Looked, StoreError> {
+    pub(super) async fn look(
+        &self,
+        group: &GroupId,
+        caller: &Identifier,
+        logins: &[Identifier],
+    ) -> Result<Looked, StoreError> {
         let asked: BTreeSet<&Identifier> = logins.iter().chain([caller]).collect();
         let mut keys = vec![head_key(group)];
         // BatchGetItem refuses a key asked twice (the caller may be listed).

@@ -11,7 +11,7 @@
 //! | block record | `USER#<blocker>` | `BLOCKED#<login>` | `login`, `blocked_at` | `blocking.rs` |
 //! | group head | `GROUP#<id>` | `GROUP` | `group`, `name`, `admin`, `created_at`, `members`, `last_message_at`?, `sent`? | `groups.rs`; `group_sending.rs` (`last_message_at`, `sent`) |
 //! | group member | `GROUP#<id>` | `MEMBER#<login>` | `login`, `joined_at` | `groups.rs` |
-//! | group message | `GROUP#<id>` | `MSG#<timestamp>` | `sender`, `group`, `timestamp`, `message`, `sender_ts` | `group_sending.rs` |
+//! | group message | `GROUP#<id>` | `MSG#<timestamp>` | `sender`, `group`, `timestamp`, `message`, `sender_ts` | `group_sending.rs` (written), `group_deleting.rs` (deleted) |
 //! | membership (a member's read state) | `USER#<login>` | `GROUP#<id>` | `group`, `joined_at`, `joined_after`?, `fetched_through`?, `ahead`?, `rev` | `groups.rs` (made, deleted), `group_fetch.rs` (moved) |
 //! | group marker | `USER#<login>` | `GPENDING#<id>` | `group`, `notified_through`?, `pending_since`? | `group_pending.rs` (noted by the notifier, tidied by fetches), `groups.rs` (made, deleted) |
 //! | idempotency record | `IDEM#<sha256 of endpoint, caller, key>` | `IDEM` | `request_hash`, `response`, `ttl` | `idempotency.rs` |
@@ -50,6 +50,7 @@ mod connections;
 mod conversation;
 mod deleting;
 mod fetch_new;
+mod group_deleting;
 mod group_fetch;
 mod group_pending;
 mod group_sending;
