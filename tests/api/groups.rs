@@ -13,11 +13,7 @@ use crate::helpers::{connect, texts, unique_login, Reply, TestApp, User, PUSH_WI
 
 /// Creates a group of `admin` and `members`; returns its id.
 async fn new_group(app: &TestApp, admin: &User, members: &[&User]) -> String {
-    let logins: Vec<&str> = members.iter().map(|m| m.login.as_str()).collect();
-    let body = json!({"name": "Team", "members": logins});
-    let reply = app.call("POST", "/create_group", Some(&admin.token), Some(body)).await;
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-    reply.body["group"].as_str().expect("group id").to_owned()
+    app.create_group(admin, "Team", members).await
 }
 
 async fn group_call(app: &TestApp, path: &str, user: &User, body: Value) -> Reply {
@@ -29,43 +25,31 @@ async fn group_call(app: &TestApp, path: &str, user: &User, body: Value) -> Repl
 }
 
 async fn send_to_group(app: &TestApp, from: &User, group: &str, text: &str) -> Reply {
-    group_call(app, "/send_message", from, json!({"group": group, "message": text})).await
+    app.send_to_group(from, group, text).await
 }
 
 /// Fetches a member's new messages of a group until none are left.
 async fn drain_group(app: &TestApp, member: &User, group: &str) -> Vec<String> {
     let mut fetched = Vec::new();
     loop {
-        let reply = fetch_group_with_key(app, member, json!({"group": group, "limit": 50})).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        fetched.extend(texts(&reply.body));
-        if reply.body["more"] == false {
+        let body = app.fetch_new(member, json!({"group": group, "limit": 50})).await;
+        fetched.extend(texts(&body));
+        if body["more"] == false {
             return fetched;
         }
     }
 }
 
-/// A fetch_new_messages with a fresh Idempotency-Key, as a client would
-/// fetch: a reply the local emulator loses is then sent again
-/// (`TestApp::send_raw`) and replayed.
-async fn fetch_group_with_key(app: &TestApp, member: &User, body: Value) -> Reply {
-    let key = unique_login("fetch");
-    let headers = [("idempotency-key", key.as_str())];
-    app.call_with("PUT", "/fetch_new_messages", Some(&member.token), &headers, Some(body)).await
-}
-
 /// The caller's row of a group in GET /groups.
 async fn group_row(app: &TestApp, user: &User, group: &str) -> Option<Value> {
-    let reply = app.call("GET", "/groups", Some(&user.token), None).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body["groups"].as_array().expect("groups").iter().find(|row| row["group"] == group).cloned()
+    let rows = app.groups(user).await;
+    rows["groups"].as_array().expect("groups").iter().find(|row| row["group"] == group).cloned()
 }
 
 async fn member_logins(app: &TestApp, user: &User, group: &str) -> (String, Vec<String>) {
-    let reply = group_call(app, "/group_members", user, json!({"group": group})).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    let logins = reply.body["members"].as_array().unwrap().iter().map(|m| m["login"].as_str().unwrap().to_owned());
-    (reply.body["admin"].as_str().unwrap().to_owned(), logins.collect())
+    let view = app.group_members(user, group).await;
+    let logins = view["members"].as_array().unwrap().iter().map(|m| m["login"].as_str().unwrap().to_owned());
+    (view["admin"].as_str().unwrap().to_owned(), logins.collect())
 }
 
 #[tokio::test]
@@ -351,7 +335,9 @@ async fn keep_fetching(
             true => json!({"group": group, "sender": senders[call % senders.len()], "limit": 3}),
             false => json!({"group": group, "limit": 1 + call * 7 % 12}),
         };
-        let reply = fetch_group_with_key(app, member, body).await;
+        let key = unique_login("fetch");
+        let headers = [("idempotency-key", key.as_str())];
+        let reply = app.call_with("PUT", "/fetch_new_messages", Some(&member.token), &headers, Some(body)).await;
         if reply.status == 404 {
             break;
         }

@@ -229,9 +229,14 @@ impl TestApp {
         stamps
     }
 
-    /// The body of a successful fetch_new_messages.
+    /// The body of a successful fetch_new_messages. Sent with a fresh
+    /// Idempotency-Key, as a client that must not lose a batch sends it:
+    /// a reply the local emulator loses (a large one, see the README) is
+    /// then sent again and replayed, not lost with its batch.
     pub async fn fetch_new(&self, user: &User, body: Value) -> Value {
-        let reply = self.call("PUT", "/fetch_new_messages", Some(&user.token), Some(body)).await;
+        let key = unique_login("fetch");
+        let headers = [("idempotency-key", key.as_str())];
+        let reply = self.call_with("PUT", "/fetch_new_messages", Some(&user.token), &headers, Some(body)).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.body
     }
