@@ -80,10 +80,11 @@ if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
   bash scripts/schemathesis.sh 2>&1 | tee "$STACK_LOGS/schemathesis.log" || status=1
 fi
 if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
-  # Two users in two browser contexts against this stack; screenshots of
-  # each step in target/browser-screenshots/.
+  # The web client's own logic, then two users in two browser contexts
+  # against this stack (screenshots of each step in target/browser-screenshots/).
   rm -rf target/browser-screenshots
-  (cd web && npm run --silent test:browser) 2>&1 | tee "$STACK_LOGS/browser.log" || status=1
+  (cd web && npm run --silent test:unit && npm run --silent test:browser) 2>&1 |
+    tee "$STACK_LOGS/web-tests.log" || status=1
 fi
 if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
   # Last, on the whole run's function logs: what they say and never say
@@ -93,11 +94,11 @@ if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
     tee -a "$STACK_LOGS/cargo-test.log" || status=1
 fi
 # One closing line for the whole run, summed over every test binary and
-# the browser tests (node's test runner closes with "ℹ pass N", "ℹ fail N").
-touch "$STACK_LOGS/browser.log"
+# the web client's (node's test runner closes with "ℹ pass N", "ℹ fail N").
+touch "$STACK_LOGS/web-tests.log"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^ℹ pass [0-9]+$/ { p += $3 } /^ℹ fail [0-9]+$/ { f += $3 }
-     END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log" "$STACK_LOGS/browser.log"
+     END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log" "$STACK_LOGS/web-tests.log"
 if [ "$status" -ne 0 ]; then
   # What the functions and the emulator reported as errors, for a CI log
   # that keeps only the output.
