@@ -61,8 +61,11 @@ export function Messenger({ session, onSignOut }: { session: Session; onSignOut:
   );
 
   // The socket lives as long as the session; each frame updates the list,
-  // and the open conversation hears it through the bus.
+  // and the open conversation hears it through the bus. The list is read
+  // at once (the socket may take a while) and again on every open, for
+  // what came while none was.
   useEffect(() => {
+    void refreshList(null);
     // A frame may come twice: count each message once.
     const seen = new Set<string>();
     const unsubscribe = live.subscribe((event) => {
