@@ -13,7 +13,7 @@ fn main() {
     if !dist.join("index.html").is_file() {
         eprintln!(
             "web/dist is missing: the `web` function embeds the built web client. Build it first with \
-             `bash scripts/web.sh` (npm ci and npm run build in web/; make dev, make test, make lint and \
+             `bash scripts/web.sh` (npm install and npm run build in web/; make dev, make test, make lint and \
              make sam do this themselves)."
         );
         std::process::exit(1);
