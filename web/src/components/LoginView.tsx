@@ -35,24 +35,14 @@ export function LoginView({ onSession }: { onSession: (session: Session) => void
       >
         <h1 id="login-title" class="brand">messenger</h1>
         <p class="muted">Log in, or create an account with a login and a password.</p>
-        <label for="login">Login</label>
-        <input
-          id="login"
-          name="login"
-          autocomplete="username"
-          required
-          value={login}
-          onInput={(event) => setLogin(event.currentTarget.value)}
-        />
-        <label for="password">Password</label>
-        <input
+        <Field id="login" label="Login" autocomplete="username" value={login} onValue={setLogin} />
+        <Field
           id="password"
-          name="password"
-          type="password"
+          label="Password"
+          secret
           autocomplete="current-password"
-          required
           value={password}
-          onInput={(event) => setPassword(event.currentTarget.value)}
+          onValue={setPassword}
         />
         <ErrorBanner error={error} />
         <div class="login__actions">
@@ -69,5 +59,35 @@ export function LoginView({ onSession }: { onSession: (session: Session) => void
         </p>
       </form>
     </main>
+  );
+}
+
+interface FieldProps {
+  id: string;
+  label: string;
+  /** Typed out as dots. */
+  secret?: boolean;
+  autocomplete: string;
+  value: string;
+  onValue: (value: string) => void;
+}
+
+/** A required input with its label. */
+function Field({ id, label, secret = false, autocomplete, value, onValue }: FieldProps) {
+  // Preact types an input's attributes by its type: one literal per branch.
+  const kind = secret ? ({ type: "password" } as const) : ({ type: "text" } as const);
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        name={id}
+        {...kind}
+        autocomplete={autocomplete}
+        required
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+      />
+    </>
   );
 }
