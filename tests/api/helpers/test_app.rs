@@ -56,6 +56,20 @@ fn safe_to_resend(method: &str, path: &str, headers: &[(&str, &str)]) -> bool {
         || headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("idempotency-key"))
 }
 
+/// A file of the web client as sent: not JSON, and not part of `openapi.yaml`.
+#[derive(Debug)]
+pub struct FileReply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl FileReply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default()
+    }
+}
+
 /// A registered user and their token.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -137,6 +151,26 @@ impl TestApp {
             }
             return Reply { status, body: body_back };
         }
+    }
+
+    /// GETs a page or file of the web client, again when the emulator lost
+    /// the reply (a GET is safe to repeat; its files are larger than 10 KB).
+    pub async fn get_file(&self, path: &str, headers: &[(&str, &str)]) -> FileReply {
+        for _ in 1..EMULATOR_ATTEMPTS {
+            let mut request = self.http.get(format!("{}{path}", self.base));
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request.send().await.unwrap_or_else(|error| panic!("{path}: {error}"));
+            let (status, headers) = (response.status().as_u16(), response.headers().clone());
+            let body = response.bytes().await.expect("response body").to_vec();
+            let lost = status == 500 && serde_json::from_slice(&body).is_ok_and(|body| is_emulator_problem(&body));
+            if !lost {
+                return FileReply { status, headers, body };
+            }
+            eprintln!("GET {path}: the local emulator lost the function's reply; sending it again");
+        }
+        panic!("GET {path}: the local emulator lost the reply {EMULATOR_ATTEMPTS} times");
     }
 
     async fn exchange(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, Value) {

@@ -1,0 +1,79 @@
+// The list of conversations with their unread counts, and a form to start one.
+
+import { useState } from "preact/hooks";
+import { type Conversation } from "../conversations";
+import { formatTime } from "../time";
+
+/** What the API accepts as a login. */
+const LOGIN = /^[A-Za-z0-9._+@-]{3,128}$/;
+
+interface Props {
+  conversations: Conversation[];
+  open: string | null;
+  onOpen: (login: string) => void;
+}
+
+export function ConversationList({ conversations, open, onOpen }: Props) {
+  const [peer, setPeer] = useState("");
+  const [problem, setProblem] = useState<string | null>(null);
+
+  return (
+    <nav class="list" aria-label="Conversations">
+      <form
+        class="list__start"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const login = peer.trim();
+          if (!LOGIN.test(login)) return setProblem("a login is 3 to 128 letters, digits or . _ - + @");
+          setProblem(null);
+          setPeer("");
+          onOpen(login);
+        }}
+      >
+        <label for="start-with">Start a conversation</label>
+        <div class="row">
+          <input
+            id="start-with"
+            placeholder="their login"
+            autocomplete="off"
+            aria-invalid={problem ? "true" : "false"}
+            aria-describedby={problem ? "start-problem" : undefined}
+            value={peer}
+            onInput={(event) => setPeer(event.currentTarget.value)}
+          />
+          <button type="submit">Open</button>
+        </div>
+        {problem && (
+          <p id="start-problem" class="field-problem">
+            {problem}
+          </p>
+        )}
+      </form>
+      {conversations.length === 0 ? (
+        <p class="muted list__empty">No conversations yet. Start one above, or wait for someone to write.</p>
+      ) : (
+        <ul class="list__items">
+          {conversations.map((conversation) => (
+            <li key={conversation.with}>
+              <button
+                type="button"
+                class="list__item"
+                aria-current={conversation.with === open ? "true" : undefined}
+                onClick={() => onOpen(conversation.with)}
+              >
+                <span class="list__name">{conversation.with}</span>
+                <span class="list__time">{conversation.lastMessageAt && formatTime(conversation.lastMessageAt)}</span>
+                {conversation.unread > 0 && (
+                  <span class="badge" data-testid="unread">
+                    {conversation.unread}
+                    <span class="sr-only"> unread</span>
+                  </span>
+                )}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </nav>
+  );
+}
