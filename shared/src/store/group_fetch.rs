@@ -16,17 +16,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::capacity::Counted;
 use super::group_sending::group_message_key;
 use super::groups::{group_pk, membership_key, Membership};
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::batch_len;
 use super::transaction::{after_losses, Transaction};
-use super::{failed_condition, n, query_all, s, Item, Store, StoreError};
+use super::{failed_condition, n, query_all, s, FetchedBatch, Item, MailboxRange, Store, StoreError};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
-
-use super::FetchedBatch;
 
 /// A group message as stored.
 #[derive(Debug, Deserialize)]
@@ -290,42 +287,21 @@ impl Store {
         if sender == Some(member) {
             return Ok(unread);
         }
-        let from = state.unread_from(sender).map(|t| t.to_string()).unwrap_or_default();
-        let (sort, prefix) = match sender {
-            Some(sender) => ("sender_ts", format!("{sender}#")),
-            None => ("sk", "MSG#".to_owned()),
-        };
+        let range =
+            MailboxRange { recipient: member, group: Some(group), sender, from: state.unread_from(sender), to: None };
         let mut start: Option<Item> = None;
         let mut bytes = 0;
         loop {
-            let wanted = limit + 1 - unread.messages.len();
-            let query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND #sort BETWEEN :low AND :high")
-                .expression_attribute_names("#sort", sort)
-                .expression_attribute_names("#ts", "timestamp")
-                .expression_attribute_values(":pk", s(group_pk(group)))
-                .expression_attribute_values(":low", s(format!("{prefix}{from}")))
-                // `~` sorts after every digit, so it bounds any timestamp.
-                .expression_attribute_values(":high", s(format!("{prefix}~")))
-                .projection_expression(GROUP_MESSAGE_PROJECTION)
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start);
-            let query = if sender.is_some() { query.index_name("by_sender") } else { query };
-            let page = query.counted().await?;
-            for stored in serde_dynamo::from_items::<_, GroupMessage>(page.items.unwrap_or_default())? {
-                let is_unread = !state.has_read(member, &stored.sender, stored.timestamp);
-                unread.examined.push((stored.timestamp, is_unread));
+            let page = self.read_page(range, false, limit + 1 - unread.messages.len(), start).await?;
+            for message in page.messages {
+                let is_unread = !state.has_read(member, &message.sender, message.timestamp);
+                unread.examined.push((message.timestamp, is_unread));
                 if is_unread {
-                    let message = stored.shown_to(group, member);
                     bytes += entry_bytes(&message);
                     unread.messages.push(message);
                 }
             }
-            start = page.last_evaluated_key;
+            start = page.rest;
             unread.complete = start.is_none();
             if start.is_none() || unread.messages.len() > limit || bytes > MAX_REPLY_BYTES {
                 return Ok(unread);
