@@ -182,8 +182,7 @@ fn corpus(alice: &User, bob: &User, groups: &Groups) -> Vec<Case> {
     for wait in [json!(-1), json!(21), json!(1.5), json!("5"), json!(true), json!(1e9)] {
         cases.push(json_case("PUT", "/fetch_new_messages", json!({"wait": wait})));
     }
-    // A group's messages are not waited for (yet).
-    for wait in [1, 20] {
+    for wait in [-1, 21] {
         cases.push(json_case("PUT", "/fetch_new_messages", json!({"group": own, "wait": wait})));
     }
     cases.push(json_case("PUT", "/fetch_new_messages", json!({"group": own, "limit": 0})));

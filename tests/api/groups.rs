@@ -305,6 +305,24 @@ async fn the_sender_deletes_their_group_message_and_the_admin_anyones() {
     assert_eq!(drain_group(&app, &cat, &group).await, Vec::<String>::new());
 }
 
+#[tokio::test]
+async fn a_member_waiting_on_a_group_gets_the_next_message_of_another() {
+    let (app, [ann, bob, dan]) = TestApp::with_users(["gw-ann", "gw-bob", "gw-dan"]).await;
+    let group = new_group(&app, &ann, &[&bob]).await;
+    let stranger = group_call(&app, "/fetch_new_messages", &dan, json!({"group": group, "wait": 20})).await;
+    assert_eq!(stranger.status, 404, "a stranger is refused at once, not after the wait");
+    let waiting = {
+        let (app, ann, group) = (app.clone(), ann.clone(), group.clone());
+        tokio::spawn(async move { app.fetch_new(&ann, json!({"group": group, "wait": 20})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(send_to_group(&app, &bob, &group, "are you there?").await.status, 201);
+    let batch = waiting.await.expect("the waiting fetch");
+    assert_eq!(texts(&batch), ["are you there?"]);
+    let empty = app.fetch_new(&ann, json!({"group": group, "wait": 1})).await;
+    assert_eq!((texts(&empty), empty["more"].as_bool()), (Vec::<String>::new(), Some(false)));
+}
+
 const MEMBERS: usize = 20;
 const SENDERS: usize = 8;
 const EACH: usize = 20;

@@ -54,11 +54,6 @@ pub fn parse(request: &Request) -> Result<FetchNewInput, ApiError> {
     let group = body.group.as_deref().map(|group| GroupId::parse("group", group)).transpose()?;
     let limit = page_limit(body.limit)?;
     let wait = long_poll::wait_seconds(body.wait)?;
-    if group.is_some() && !wait.is_zero() {
-        return Err(ApiError::bad_request(
-            "wait cannot be combined with group yet: fetch the group without wait, or wait on the mailbox",
-        ));
-    }
     Ok(FetchNewInput { mailbox, group, limit, wait, idempotency_key })
 }
 
@@ -117,6 +112,15 @@ impl Idempotent for Fetching<'_> {
     async fn act(&self, claim: Option<&IdempotencyClaim>) -> Result<Option<FetchedBatch>, ApiError> {
         if let Some(group) = self.group {
             let store = &self.app.store;
+            if !self.wait.is_zero() {
+                let check = || async {
+                    let pending = store.group_may_have_new(self.recipient, group).await?;
+                    pending.ok_or_else(|| no_group(group))
+                };
+                if !long_poll::until(self.wait, check).await? {
+                    return Ok(Some(FetchedBatch { messages: Vec::new(), more: false }));
+                }
+            }
             return match store.fetch_new_in_group(self.recipient, group, self.sender, self.limit, claim).await? {
                 GroupFetchOutcome::Fetched(batch) => Ok(Some(batch)),
                 GroupFetchOutcome::NoGroup => Err(no_group(group)),

@@ -154,10 +154,15 @@ impl Store {
             let unread = self.unread_in_group(member, group, &state, sender, limit).await?;
             let fits = batch_len(&unread.messages.iter().collect::<Vec<_>>(), limit, usize::MAX, MAX_REPLY_BYTES);
             let more = unread.messages.len() > fits;
+            let next = advanced(&state, sender, &unread.examined, fits);
+            // Drained for good: the group's marker can leave the pending
+            // index, as after a fetch of the whole mailbox.
+            let drained = sender.is_none() && unread.complete && !more;
+            let tidy = next.fetched_through.filter(|_| drained).map(|position| vec![(group.clone(), position)]);
             let batch: Vec<Message> = unread.messages.into_iter().take(fits).collect();
-            let next = advanced(&state, sender, &unread.examined, batch.len());
             let fetched = FetchedBatch { messages: batch, more };
             if next == state && claim.is_none() {
+                self.tidy_markers(member, tidy.unwrap_or_default()).await;
                 return Ok(GroupFetchOutcome::Fetched(fetched));
             }
             let mut items = vec![self.read_state_update(member, &state, &next)?];
@@ -169,7 +174,10 @@ impl Store {
                 items.push(self.idempotency_item(claim, replay)?);
             }
             match self.transact(items).await? {
-                Transaction::Committed => return Ok(GroupFetchOutcome::Fetched(fetched)),
+                Transaction::Committed => {
+                    self.tidy_markers(member, tidy.unwrap_or_default()).await;
+                    return Ok(GroupFetchOutcome::Fetched(fetched));
+                }
                 Transaction::Cancelled(reasons) if claim.is_some() && failed_condition(&reasons, 1) => {
                     return Ok(GroupFetchOutcome::IdempotencyKeyUsed);
                 }

@@ -63,6 +63,24 @@ impl Store {
         }
     }
 
+    /// Whether a group may hold messages `member` has not read: one
+    /// strongly consistent read of their marker, a read unit, so a
+    /// long-poll can ask it every second. A marker a fetch has not tidied
+    /// yet counts too; the fetch that follows tidies it. `None` when they
+    /// are not a member (every member has a marker).
+    pub async fn group_may_have_new(&self, member: &Identifier, group: &GroupId) -> Result<Option<bool>, StoreError> {
+        let marker = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(marker_key(member, group)))
+            .projection_expression("pending_since")
+            .consistent_read(true)
+            .counted()
+            .await?;
+        Ok(marker.item().map(|item| item.contains_key("pending_since")))
+    }
+
     /// Takes the markers of groups a fetch drained out of the pending
     /// index: each group with the member's read position after the fetch.
     /// A marker stays while a message past that position was noted.
