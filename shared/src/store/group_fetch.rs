@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::group_sending::group_message_key;
 use super::groups::{group_pk, membership_key, Membership};
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::batch_len;
@@ -24,29 +23,6 @@ use super::transaction::{after_losses, Transaction};
 use super::{failed_condition, n, query_all, s, FetchedBatch, Item, MailboxRange, Store, StoreError};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
-
-/// A group message as stored.
-#[derive(Debug, Deserialize)]
-struct GroupMessage {
-    sender: Identifier,
-    timestamp: Timestamp,
-    message: String,
-}
-
-impl GroupMessage {
-    /// The message as `member` is shown it.
-    fn shown_to(self, group: &GroupId, member: &Identifier) -> Message {
-        Message {
-            sender: self.sender,
-            recipient: member.clone(),
-            timestamp: self.timestamp,
-            message: self.message,
-            group: Some(group.clone()),
-        }
-    }
-}
-
-const GROUP_MESSAGE_PROJECTION: &str = "sender, #ts, message";
 
 /// A member's read state in a group, as their history shows it.
 pub struct GroupReadState {
@@ -225,11 +201,10 @@ impl Store {
         let mut messages = Vec::new();
         for group in groups {
             let of_group = keys.iter().filter(|(g, _, _)| g == group);
-            let item_keys = of_group.clone().map(|(_, _, timestamp)| group_message_key(group, *timestamp)).collect();
-            let stored: Vec<GroupMessage> = self.batch_get(item_keys, Some(GROUP_MESSAGE_PROJECTION)).await?;
-            let asked =
-                |m: &GroupMessage| of_group.clone().any(|(_, sender, at)| *sender == m.sender && *at == m.timestamp);
-            messages.extend(stored.into_iter().filter(asked).map(|m| m.shown_to(group, member)));
+            let timestamps: Vec<Timestamp> = of_group.clone().map(|(_, _, timestamp)| *timestamp).collect();
+            let mailbox = MailboxRange { recipient: member, group: Some(group), sender: None, from: None, to: None };
+            let asked = |m: &Message| of_group.clone().any(|(_, sender, at)| *sender == m.sender && *at == m.timestamp);
+            messages.extend(self.messages_in(mailbox, &timestamps).await?.into_iter().filter(asked));
         }
         messages.sort_by_key(|m| m.timestamp);
         Ok(messages)

@@ -9,9 +9,8 @@ use serde::Deserialize;
 
 use super::capacity::Counted;
 use super::groups::group_pk;
-use super::sending::message_key;
 use super::transaction::{back_off, MAX_ATTEMPTS};
-use super::{s, user_pk, Item, Store, StoreError};
+use super::{key, s, user_pk, Item, Store, StoreError};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::entry_bytes;
 
@@ -201,8 +200,21 @@ impl Store {
         recipient: &Identifier,
         timestamps: &[Timestamp],
     ) -> Result<Vec<Message>, StoreError> {
-        let keys: Vec<Item> = timestamps.iter().map(|t| message_key(recipient, *t)).collect();
-        let mut messages: Vec<Message> = self.batch_get(keys, Some(MESSAGE_PROJECTION)).await?;
+        let mailbox = MailboxRange { recipient, group: None, sender: None, from: None, to: None };
+        self.messages_in(mailbox, timestamps).await
+    }
+
+    /// Messages of the range's mailbox (a recipient's or a group's) by
+    /// timestamp, as its reader is shown them, oldest first; missing ones
+    /// are left out. The range's sender and ends are not applied.
+    pub(super) async fn messages_in(
+        &self,
+        mailbox: MailboxRange<'_>,
+        timestamps: &[Timestamp],
+    ) -> Result<Vec<Message>, StoreError> {
+        let keys: Vec<Item> = timestamps.iter().map(|t| key(mailbox.pk(), format!("MSG#{t}"))).collect();
+        let stored: Vec<StoredMessage> = self.batch_get(keys, Some(MESSAGE_PROJECTION)).await?;
+        let mut messages: Vec<Message> = stored.into_iter().map(|stored| mailbox.shown(stored)).collect();
         messages.sort_by_key(|m| m.timestamp);
         Ok(messages)
     }
