@@ -208,7 +208,7 @@ async fn a_fetch_of_the_whole_mailbox_returns_group_messages_too_each_once() {
 }
 
 #[tokio::test]
-async fn every_connected_member_but_the_sender_is_pushed_a_group_message() {
+async fn every_connected_member_but_the_sender_is_pushed_a_group_message_and_its_receipts() {
     let (app, [ann, bob, cat]) = TestApp::with_users(["gp-ann", "gp-bob", "gp-cat"]).await;
     let group = new_group(&app, &ann, &[&bob, &cat]).await;
     let (mut ann_socket, mut bob_socket) = (connect(&app, &ann).await, connect(&app, &bob).await);
@@ -224,6 +224,14 @@ async fn every_connected_member_but_the_sender_is_pushed_a_group_message() {
     assert_eq!(ann_socket.frame(PUSH_WITHIN).await["message"]["message"], "hi bob");
     // A push is a notification: the messages are still new.
     assert_eq!(drain_group(&app, &ann, &group).await, ["hello, group", "hi bob"]);
+    // Ann's fetch is a read receipt for bob (and for cat, who is not connected).
+    let receipt =
+        |by: &User| json!({"type": "read", "by": by.login, "group": group, "through": sent.body["timestamp"]});
+    assert_eq!(bob_socket.frame(PUSH_WITHIN).await, receipt(&ann));
+    // So is a fetch of the whole mailbox that returns the group's messages.
+    let mailbox = app.fetch_new(&cat, json!({})).await;
+    assert_eq!(texts(&mailbox), ["hello, group"]);
+    assert_eq!(bob_socket.frame(PUSH_WITHIN).await, receipt(&cat));
     ann_socket.close().await;
     bob_socket.close().await;
 }

@@ -17,7 +17,7 @@ use lambda_http::Error;
 use serde::Serialize;
 
 use crate::app::{serve_events, App};
-use crate::model::{Identifier, Message, Timestamp};
+use crate::model::{GroupId, Identifier, Message, Timestamp};
 
 /// A frame the server sends on a socket.
 #[derive(Debug, Serialize)]
@@ -26,10 +26,12 @@ pub enum Frame<'a> {
     Message {
         message: &'a Message,
     },
-    /// `by` has read what the frame's receiver sent them, up to and
-    /// including `through`.
+    /// `by` has read what the frame's receiver sent them (in `group`, if
+    /// set), up to and including `through`.
     Read {
         by: &'a Identifier,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<&'a GroupId>,
         through: Timestamp,
     },
     Pong,

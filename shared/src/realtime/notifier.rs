@@ -1,10 +1,10 @@
 //! The notifier: fed by the table's stream (only new message items and
-//! writes of pairs' read sides pass the event source mapping's filter), it
-//! pushes each message to every connection of its recipient (of a group
-//! message, to every member but its sender, after noting it on their
-//! markers), and each moved cursor to every connection of the pair's
-//! sender as a read receipt; it forgets connections API Gateway says are
-//! gone.
+//! writes of read states, pairs' and members', pass the event source
+//! mapping's filter), it pushes each message to every connection of its
+//! recipient (of a group message, to every member but its sender, after
+//! noting it on their markers), and each moved read state to every
+//! connection of the senders it read as a read receipt; it forgets
+//! connections API Gateway says are gone.
 //!
 //! Delivery is at least once: a record that could not reach some
 //! connection for a passing reason is reported as a batch item failure,
@@ -12,6 +12,8 @@
 //! apart by sender and timestamp). A record that can never be delivered
 //! (not a message at all) is logged and passed over, so it cannot hold up
 //! the records behind it.
+
+use std::collections::BTreeMap;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -102,36 +104,53 @@ struct Cursor {
     fetched_through: Option<Timestamp>,
 }
 
-/// Who a record concerns and the frame it makes: a new message, for its
+/// A member's read state in a group after a fetch moved it: the receipts
+/// that fetch left for the senders of what it returned.
+#[derive(Deserialize)]
+struct GroupReadSide {
+    group: GroupId,
+    #[serde(default)]
+    receipts: BTreeMap<Identifier, Timestamp>,
+}
+
+/// Who a record concerns and the frames it makes: a new message, for its
 /// recipient; a cursor that moved (a fetch or a mark_read), a read receipt
-/// for the pair's sender. None for a write that tells no one anything (a
-/// delete that settled a message without moving the cursor).
-fn notice_of(record: EventRecord) -> Result<Option<(Identifier, String)>, String> {
+/// for the pair's sender; a member's fetch in a group, a read receipt for
+/// each sender of what it returned. None for a write that tells no one
+/// anything (a delete that settled a message without moving the cursor).
+fn notices_of(record: EventRecord) -> Result<Vec<(Identifier, String)>, String> {
     let change = record.change;
     let keys: Keys = serde_dynamo::from_item(change.keys).map_err(|e| e.to_string())?;
     if keys.sk.starts_with("MSG#") {
         let message: Message = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
-        return Ok(Some((message.recipient.clone(), Frame::Message { message: &message }.to_json())));
+        return Ok(vec![(message.recipient.clone(), Frame::Message { message: &message }.to_json())]);
+    }
+    let by = keys.pk.strip_prefix("USER#").ok_or("a read state outside a mailbox")?;
+    let by = Identifier::try_from(by.to_owned()).map_err(|e| e.to_string())?;
+    if keys.sk.starts_with("GROUP#") {
+        let after: GroupReadSide = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
+        let group = Some(&after.group);
+        let receipts = after.receipts.iter();
+        let frames = receipts.map(|(sender, &through)| (sender.clone(), Frame::Read { by: &by, group, through }));
+        return Ok(frames.map(|(sender, frame)| (sender, frame.to_json())).collect());
     }
     if !keys.sk.starts_with("CURSOR#") {
         return Err(format!("the filter admitted an item it should not: {}", keys.sk));
     }
     let after: Cursor = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
     let before: Cursor = serde_dynamo::from_item(change.old_image).map_err(|e| e.to_string())?;
-    let by = keys.pk.strip_prefix("USER#").ok_or("a cursor outside a mailbox")?;
-    let by = Identifier::try_from(by.to_owned()).map_err(|e| e.to_string())?;
     let Some(sender) = after.sender else {
         return Err("a cursor without its sender".into());
     };
     // A read side that no fetch or mark_read has moved yet: delete_conversation
     // can create one to clear the row.
     let Some(through) = after.fetched_through else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     if before.fetched_through == Some(through) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    Ok(Some((sender, Frame::Read { by: &by, through }.to_json())))
+    Ok(vec![(sender, Frame::Read { by: &by, group: None, through }.to_json())])
 }
 
 /// A group message as the stream shows it.
@@ -156,18 +175,19 @@ fn by_user(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Notice>)> {
     let mut groups: Vec<(Identifier, Vec<Notice>)> = Vec::new();
     for record in records {
         let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
-        let (user, frame) = match notice_of(record) {
-            Ok(Some(notice)) => notice,
-            Ok(None) => continue,
+        let frames = match notices_of(record) {
+            Ok(frames) => frames,
             Err(error) => {
                 tracing::warn!(sequence_number, error, "passed over a stream record that notifies no one");
                 continue;
             }
         };
-        let notice = Notice { sequence_number, frame };
-        match groups.iter_mut().find(|(to, _)| *to == user) {
-            Some((_, notices)) => notices.push(notice),
-            None => groups.push((user, vec![notice])),
+        for (user, frame) in frames {
+            let notice = Notice { sequence_number: sequence_number.clone(), frame };
+            match groups.iter_mut().find(|(to, _)| *to == user) {
+                Some((_, notices)) => notices.push(notice),
+                None => groups.push((user, vec![notice])),
+            }
         }
     }
     groups
@@ -419,6 +439,33 @@ mod tests {
         // delete_conversation can clear a row before any fetch: a read side
         // without a cursor, which tells no one anything and is no error.
         let cleared = record("4", serde_json::Value::Null, cursor("cid", "bob", None, 0));
-        assert_eq!(notice_of(cleared), Ok(None));
+        assert_eq!(notices_of(cleared), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_members_fetch_in_a_group_is_a_read_receipt_for_each_sender_it_read() {
+        let group = "0123456789abcdef0123456789abcdef";
+        let read_side = |receipts: serde_json::Value| {
+            let mut side = serde_json::json!({
+                "pk": {"S": "USER#bob"}, "sk": {"S": format!("GROUP#{group}")}, "group": {"S": group},
+                "joined_at": {"S": "2026-11-22T09:00:00Z"}, "rev": {"N": "2"},
+            });
+            if !receipts.is_null() {
+                side["receipts"] = serde_json::json!({"M": receipts});
+            }
+            side
+        };
+        let (t1, t2) = ("2026-11-22T10:00:00.000001Z", "2026-11-22T10:00:00.000002Z");
+        let read = read_side(serde_json::json!({"ann": {"S": t1}, "cid": {"S": t2}}));
+        let records = vec![
+            record("1", read_side(serde_json::Value::Null), read),
+            // A fetch that returned nothing (an idempotent one still writes).
+            record("2", read_side(serde_json::Value::Null), read_side(serde_json::Value::Null)),
+        ];
+        let groups = by_user(records);
+        let read = || "read".to_owned();
+        assert_eq!(shape(&groups), [("ann", vec![("1", read())]), ("cid", vec![("1", read())])]);
+        let receipt: serde_json::Value = serde_json::from_str(&groups[1].1[0].frame).unwrap();
+        assert_eq!(receipt, serde_json::json!({"type": "read", "by": "bob", "group": group, "through": t2}));
     }
 }

@@ -141,7 +141,7 @@ impl Store {
                 self.tidy_markers(member, tidy.unwrap_or_default()).await;
                 return Ok(GroupFetchOutcome::Fetched(fetched));
             }
-            let mut items = vec![self.read_state_update(member, &state, &next)?];
+            let mut items = vec![self.read_state_update(member, &state, &next, &fetched.messages)?];
             if let Some(claim) = claim {
                 let replay = GroupFetchReplay {
                     messages: fetched.messages.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(),
@@ -293,15 +293,21 @@ impl Store {
     }
 
     /// The write that moves a member's read state from `state` to `next`,
-    /// if no other fetch moved it since `state` was read.
+    /// if no other fetch moved it since `state` was read. It carries the
+    /// read receipts of the messages `returned` (`receipts`), which the
+    /// stream takes to their senders; each write replaces the last one's.
     fn read_state_update(
         &self,
         member: &Identifier,
         state: &Membership,
         next: &Membership,
+        returned: &[Message],
     ) -> Result<TransactWriteItem, StoreError> {
-        let ahead: BTreeMap<String, AttributeValue> =
-            next.ahead.iter().map(|(sender, mark)| (sender.to_string(), s(mark.to_string()))).collect();
+        let as_map = |marks: BTreeMap<&Identifier, Timestamp>| -> BTreeMap<String, AttributeValue> {
+            marks.into_iter().map(|(sender, mark)| (sender.to_string(), s(mark.to_string()))).collect()
+        };
+        let ahead = as_map(next.ahead.iter().map(|(sender, mark)| (sender, *mark)).collect());
+        let receipts = as_map(receipts(returned));
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(membership_key(member, &state.group)))
@@ -316,15 +322,31 @@ impl Store {
         // An empty map is removed rather than stored: with one in a record,
         // DynamoDB Local's stream answered GetRecords with JSON the Streams
         // SDK refused ("Union did not contain a valid variant").
-        let expression = if ahead.is_empty() {
-            format!("{set} REMOVE ahead")
-        } else {
-            update = update.expression_attribute_values(":ahead", AttributeValue::M(ahead.into_iter().collect()));
-            format!("{set}, ahead = :ahead")
-        };
+        let mut removed = Vec::new();
+        for (name, map) in [("ahead", ahead), ("receipts", receipts)] {
+            if map.is_empty() {
+                removed.push(name);
+            } else {
+                set.push_str(&format!(", {name} = :{name}"));
+                update = update
+                    .expression_attribute_values(format!(":{name}"), AttributeValue::M(map.into_iter().collect()));
+            }
+        }
+        let expression = if removed.is_empty() { set } else { format!("{set} REMOVE {}", removed.join(", ")) };
         let update = update.update_expression(expression).build()?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
+}
+
+/// Each sender's newest message among those a fetch returns: what its
+/// read receipt to them covers.
+fn receipts(returned: &[Message]) -> BTreeMap<&Identifier, Timestamp> {
+    let mut receipts = BTreeMap::new();
+    for message in returned {
+        let through = receipts.entry(&message.sender).or_insert(message.timestamp);
+        *through = (*through).max(message.timestamp);
+    }
+    receipts
 }
 
 /// What a read of a group's unread messages found.
@@ -365,7 +387,7 @@ impl GroupStream {
         member: &Identifier,
         taken: usize,
     ) -> Result<TransactWriteItem, StoreError> {
-        store.read_state_update(member, &self.state, &self.after(taken))
+        store.read_state_update(member, &self.state, &self.after(taken), &self.unread.messages[..taken])
     }
 
     /// Where the member's position stands once `taken` are returned, for
@@ -436,6 +458,21 @@ mod tests {
             assert_eq!(next.ahead.contains_key(&id("bob")), bob_kept, "{case}: bob's mark");
             assert!(next.ahead.contains_key(&id("cat")), "{case}: cat's mark");
         }
+    }
+
+    #[test]
+    fn a_fetch_leaves_each_sender_a_receipt_through_their_newest_message_it_returned() {
+        let message = |sender: &str, second: u32| Message {
+            sender: id(sender),
+            recipient: id("ann"),
+            timestamp: at(second),
+            message: "hi".into(),
+            group: None,
+        };
+        let returned = [message("bob", 12), message("cat", 13), message("bob", 14), message("cat", 11)];
+        let expected = [(&id("bob"), at(14)), (&id("cat"), at(13))];
+        assert_eq!(receipts(&returned), BTreeMap::from(expected));
+        assert!(receipts(&[]).is_empty());
     }
 
     #[test]

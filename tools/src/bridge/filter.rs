@@ -112,7 +112,7 @@ mod tests {
 
     /// The filters of template.yaml itself.
     #[test]
-    fn the_templates_filters_admit_new_messages_and_written_cursors_only() {
+    fn the_templates_filters_admit_new_messages_and_moved_read_states_only() {
         let template = crate::template::template();
         let filters = super::super::mapping::Mapping::from_template(&template).unwrap().filters;
         assert!(filters.admits(&record("INSERT", "MSG#0001#alice")));
@@ -122,6 +122,12 @@ mod tests {
         assert!(filters.admits(&record("MODIFY", "CURSOR#alice")));
         assert!(!filters.admits(&record("REMOVE", "CURSOR#alice")));
         assert!(!filters.admits(&record("MODIFY", "PAIR#alice")));
+        // A member's read state in a group: a fetch moves it, a join and a
+        // leave write or delete it (no receipt); a group's head is not one.
+        assert!(filters.admits(&record("MODIFY", "GROUP#0123")));
+        assert!(!filters.admits(&record("INSERT", "GROUP#0123")));
+        assert!(!filters.admits(&record("REMOVE", "GROUP#0123")));
+        assert!(!filters.admits(&record("MODIFY", "GROUP")));
         assert!(!filters.admits(&record("INSERT", "CONN#abc")));
         assert!(!filters.admits(&record("INSERT", "msg#lowercase")));
         assert!(!filters.admits(&json!({"eventName": "INSERT", "dynamodb": {"Keys": {}}})));
