@@ -19,10 +19,7 @@ export PATH="$TOOLS/venv/bin:$PATH"
 
 FUNCTIONS="register login send_message fetch_new_messages fetch_messages delete_message delete_messages conversations logout
   realtime_ticket realtime_connect realtime_disconnect realtime_default realtime_notifier"
-if [ ! -x "$TOOLS/bench-python/bin/python" ]; then
-  python3 -m venv "$TOOLS/bench-python"
-  "$TOOLS/bench-python/bin/pip" install --quiet --disable-pip-version-check "boto3==1.44.5"
-fi
+bench_python >/dev/null
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 
 # One invocation builds the functions and the harness, with the features

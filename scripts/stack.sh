@@ -50,6 +50,15 @@ use_local_aws_env() {
   export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 }
 
+# boto3 in a venv of its own, for the Python figures beside ours.
+bench_python() {
+  if [ ! -x "$TOOLS/bench-python/bin/python" ]; then
+    python3 -m venv "$TOOLS/bench-python"
+    "$TOOLS/bench-python/bin/pip" install --quiet --disable-pip-version-check "boto3==1.44.5"
+  fi
+  echo "$TOOLS/bench-python/bin/python"
+}
+
 # A parameter's Default in template.yaml, e.g. `template_default SendRatePerMinute`.
 template_default() {
   awk -v name="  $1:" '$0 == name { found = 1; next }
