@@ -40,6 +40,11 @@ impl GroupReadState {
     pub fn has_read(&self, message: &Message) -> bool {
         self.state.has_read(&self.member, &message.sender, message.timestamp)
     }
+
+    /// Where the member's unread messages (of `sender`, if named) start.
+    pub(super) fn unread_from(&self, sender: Option<&Identifier>) -> Option<Timestamp> {
+        self.state.unread_from(sender)
+    }
 }
 
 pub enum GroupFetchOutcome {

@@ -22,13 +22,18 @@
 //!   merge of per-sender ranges would read a page of every sender who ever
 //!   wrote, however few messages are asked for.
 //!
+//! A group's messages are judged by the member's read state in it
+//! (`group_fetch.rs`): the range by time (the unread ones from the member's
+//! position, a key condition), less the others (their own messages, which
+//! are read, and those a `sender` mark covers).
+//!
 //! Skipped positions are read as messages: no keys-only index holds the
 //! filtered sequence.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
-use super::{Item, MailboxRange, Pair, Store, StoreError};
+use super::{GroupReadState, Item, MailboxRange, Pair, Store, StoreError};
 use crate::model::{Identifier, Message, Timestamp};
 use crate::reply::entry_bytes;
 
@@ -55,8 +60,17 @@ impl Store {
     ) -> Result<Vec<Message>, StoreError> {
         let taking = Taking::new(positions, max_bytes);
         let order = Order { newest_first: positions.newest_first };
+        if let Some(group) = range.group {
+            let Some(state) = self.group_read_state(range.recipient, group).await? else {
+                return Ok(Vec::new());
+            };
+            // A member's unread messages lie after their position (or mark).
+            let from = if read { range.from } else { range.from.max(state.unread_from(range.sender)) };
+            let range = MailboxRange { from, ..range };
+            return self.take_from(ByTime::new(range, order, Judge::Group(state), read), taking).await;
+        }
         match (read, range.sender) {
-            (true, None) => self.take_from(ReadByTime::new(range, order), taking).await,
+            (true, None) => self.take_from(ByTime::new(range, order, Judge::horizons(), true), taking).await,
             (true, Some(sender)) => {
                 let horizon = self.read_horizons(range.recipient, std::slice::from_ref(sender)).await?.remove(sender);
                 let ranges = read_range(range, horizon).map(|read| SenderRange::new(read, usize::MAX, order));
@@ -308,42 +322,70 @@ impl Sequence for Merge<'_> {
     }
 }
 
-/// The fewest messages one page of [`ReadByTime`] asks for.
+/// The fewest messages one page of [`ByTime`] asks for.
 const MIN_SCAN_PAGE: usize = 100;
 
-/// The read messages of a whole mailbox range: the range by time, less the
-/// unread messages.
-struct ReadByTime<'a> {
-    pages: Pages<'a>,
-    /// Each sender's read horizon, once met; `None` for a pair never read.
-    horizons: HashMap<Identifier, Option<Timestamp>>,
-    buffered: VecDeque<Message>,
+/// What tells a read message from an unread one.
+enum Judge {
+    /// A mailbox's: each sender's read horizon, once met; `None` for a pair
+    /// never read.
+    Horizons(HashMap<Identifier, Option<Timestamp>>),
+    /// A group's: its member's read state.
+    Group(GroupReadState),
 }
 
-impl<'a> ReadByTime<'a> {
-    fn new(range: MailboxRange<'a>, order: Order) -> Self {
-        Self { pages: Pages::new(range, order), horizons: HashMap::new(), buffered: VecDeque::new() }
+impl Judge {
+    fn horizons() -> Self {
+        Self::Horizons(HashMap::new())
+    }
+
+    /// Learns what it needs to judge `page`: the horizons of senders not
+    /// met before, one batch read.
+    async fn learn(&mut self, store: &Store, recipient: &Identifier, page: &[Message]) -> Result<(), StoreError> {
+        let Self::Horizons(horizons) = self else {
+            return Ok(());
+        };
+        let met = senders_not_in(page, horizons);
+        let mut found = store.read_horizons(recipient, &met).await?;
+        horizons.extend(met.into_iter().map(|sender| {
+            let horizon = found.remove(&sender);
+            (sender, horizon)
+        }));
+        Ok(())
     }
 
     fn is_read(&self, message: &Message) -> bool {
-        message.is_read(self.horizons.get(&message.sender).copied().flatten())
+        match self {
+            Self::Horizons(horizons) => message.is_read(horizons.get(&message.sender).copied().flatten()),
+            Self::Group(state) => state.has_read(message),
+        }
     }
 }
 
-impl Sequence for ReadByTime<'_> {
+/// The read (or the unread) messages of a range by time: the range less the
+/// others.
+struct ByTime<'a> {
+    pages: Pages<'a>,
+    judge: Judge,
+    read: bool,
+    buffered: VecDeque<Message>,
+}
+
+impl<'a> ByTime<'a> {
+    fn new(range: MailboxRange<'a>, order: Order, judge: Judge, read: bool) -> Self {
+        Self { pages: Pages::new(range, order), judge, read, buffered: VecDeque::new() }
+    }
+}
+
+impl Sequence for ByTime<'_> {
     async fn next(&mut self, store: &Store, wanted: usize) -> Result<Option<Message>, StoreError> {
         while self.buffered.is_empty() && !self.pages.ended {
-            // The unread messages between the read ones are read too: a page
-            // as large as a full reply's limit keeps their queries few.
+            // The others between the ones kept are read too: a page as large
+            // as a full reply's limit keeps their queries few.
             let page = self.pages.next(store, wanted.max(MIN_SCAN_PAGE)).await?;
-            let met = senders_not_in(&page, &self.horizons);
-            let mut found = store.read_horizons(self.pages.range.recipient, &met).await?;
-            self.horizons.extend(met.into_iter().map(|sender| {
-                let horizon = found.remove(&sender);
-                (sender, horizon)
-            }));
-            let read: Vec<Message> = page.into_iter().filter(|message| self.is_read(message)).collect();
-            self.buffered.extend(read);
+            self.judge.learn(store, self.pages.range.recipient, &page).await?;
+            let kept = page.into_iter().filter(|message| self.judge.is_read(message) == self.read);
+            self.buffered.extend(kept);
         }
         Ok(self.buffered.pop_front())
     }

@@ -68,11 +68,6 @@ pub fn parse(request: &Request) -> Result<FetchInput, ApiError> {
     let body: FetchRequest = json_body(request)?;
     let mailbox = MailboxNamed::parse(body.recipient.as_deref(), body.sender.as_deref())?;
     let group = body.group.as_deref().map(|group| GroupId::parse("group", group)).transpose()?;
-    if group.is_some() && body.read.is_some() {
-        return Err(ApiError::bad_request(
-            "read cannot be combined with group yet: filter the group's history by its read flags",
-        ));
-    }
     let period_start = body.period_start.as_deref().map(|t| Timestamp::parse("period_start", t)).transpose()?;
     let period_end = body.period_end.as_deref().map(|t| Timestamp::parse("period_end", t)).transpose()?;
     if let (Some(start), Some(end)) = (period_start, period_end) {
