@@ -193,6 +193,59 @@ fn by_user(records: Vec<EventRecord>) -> Vec<(Identifier, Vec<Notice>)> {
     groups
 }
 
+/// The new messages of one group in a batch, in stream order, each with
+/// its record's sequence number.
+struct GroupBatch {
+    group: GroupId,
+    messages: Vec<(String, GroupMessage)>,
+}
+
+/// A batch's group messages by group, each group's in stream order; a
+/// record that is not a message is logged and left out.
+fn by_group(records: Vec<EventRecord>) -> Vec<GroupBatch> {
+    let mut batches: Vec<GroupBatch> = Vec::new();
+    for record in records {
+        let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
+        let message: GroupMessage = match serde_dynamo::from_item(record.change.new_image) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(sequence_number, %error, "passed over a group record that is not a message");
+                continue;
+            }
+        };
+        match batches.iter_mut().find(|batch| batch.group == message.group) {
+            Some(batch) => batch.messages.push((sequence_number, message)),
+            None => {
+                batches.push(GroupBatch { group: message.group.clone(), messages: vec![(sequence_number, message)] })
+            }
+        }
+    }
+    batches
+}
+
+impl GroupBatch {
+    /// What `member` is told of the batch: the messages others sent, as
+    /// shown to them, and the span of their timestamps; `None` if all are
+    /// their own.
+    fn for_member(&self, member: &Identifier) -> Option<(Vec<Notice>, Timestamp, Timestamp)> {
+        let theirs: Vec<&(String, GroupMessage)> =
+            self.messages.iter().filter(|(_, message)| message.sender != *member).collect();
+        let oldest = theirs.iter().map(|(_, message)| message.timestamp).min()?;
+        let newest = theirs.iter().map(|(_, message)| message.timestamp).max()?;
+        let notices = theirs.into_iter().map(|(sequence_number, message)| {
+            let shown = Message {
+                sender: message.sender.clone(),
+                recipient: member.clone(),
+                timestamp: message.timestamp,
+                message: message.message.clone(),
+                group: Some(self.group.clone()),
+            };
+            Notice { sequence_number: sequence_number.clone(), frame: Frame::Message { message: &shown }.to_json() }
+        });
+        Some((notices.collect(), oldest, newest))
+    }
+}
+
 pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventResponse, Error> {
     let records = event.records.len();
     let (group_messages, direct): (Vec<EventRecord>, Vec<EventRecord>) =
@@ -203,10 +256,11 @@ pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventRe
         .flat_map(futures::stream::iter)
         .collect()
         .await;
-    // In stream order: a group's markers only move forward.
-    for record in group_messages {
-        failed.extend(notifier.fan_out(record).await);
+    for batch in by_group(group_messages) {
+        failed.extend(notifier.fan_out(batch).await);
     }
+    failed.sort();
+    failed.dedup();
     tracing::info!(records, failed = failed.len(), "batch pushed");
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = failed
@@ -221,47 +275,38 @@ pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventRe
 }
 
 impl Notifier {
-    /// Tells each member of a group but its sender about a new message of
-    /// the group: notes it on their marker, so their next fetch reads the
-    /// group, and pushes it to their connections. Per member, a conditional
-    /// write of a small item and a query of their connections. Returns the
-    /// record's sequence number if it is worth sending again.
-    async fn fan_out(&self, record: EventRecord) -> Option<String> {
-        let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
-        let message: GroupMessage = match serde_dynamo::from_item(record.change.new_image) {
-            Ok(message) => message,
-            Err(error) => {
-                tracing::warn!(sequence_number, %error, "passed over a group record that is not a message");
-                return None;
-            }
-        };
-        let members = match self.store.member_records(&message.group).await {
+    /// Tells each member of a group but the sender about the batch's new
+    /// messages of the group: notes them on the member's marker, so their
+    /// next fetch reads the group, and pushes them, in order, to their
+    /// connections. Per member and batch, whatever the number of messages:
+    /// one conditional write of a small item and one query of their
+    /// connections. Returns the sequence numbers worth sending again.
+    async fn fan_out(&self, batch: GroupBatch) -> Vec<String> {
+        let every_record = || batch.messages.iter().map(|(sequence_number, _)| sequence_number.clone()).collect();
+        let members = match self.store.member_records(&batch.group).await {
             Ok(members) => members,
             Err(error) => {
-                tracing::warn!(%error, "could not look up a group's members; the record will be sent again");
-                return Some(sequence_number);
+                tracing::warn!(%error, "could not look up a group's members; the records will be sent again");
+                return every_record();
             }
         };
-        let message = &message;
-        let sequence_number = &sequence_number;
-        let each = members.into_iter().filter(|member| member.login != message.sender).map(|member| async move {
-            let shown = Message {
-                sender: message.sender.clone(),
-                recipient: member.login.clone(),
-                timestamp: message.timestamp,
-                message: message.message.clone(),
-                group: Some(message.group.clone()),
-            };
-            if let Err(error) = self.store.note_group_message(&member.login, &message.group, message.timestamp).await {
-                tracing::warn!(%error, "could not note a group message; the record will be sent again");
-                return false;
-            }
-            let frame = Frame::Message { message: &shown }.to_json();
-            let notice = Notice { sequence_number: sequence_number.clone(), frame };
-            self.push(member.login, vec![notice]).await.is_empty()
+        let batch = &batch;
+        let each = members.into_iter().filter_map(|member| {
+            let (notices, oldest, newest) = batch.for_member(&member.login)?;
+            Some(async move {
+                let noted = self.store.note_group_messages(&member.login, &batch.group, oldest, newest).await;
+                if let Err(error) = noted {
+                    tracing::warn!(%error, "could not note group messages; the records will be sent again");
+                    return notices.into_iter().map(|notice| notice.sequence_number).collect();
+                }
+                self.push(member.login, notices).await
+            })
         });
-        let delivered: Vec<bool> = futures::stream::iter(each).buffer_unordered(CONCURRENT_RECIPIENTS).collect().await;
-        delivered.contains(&false).then(|| sequence_number.clone())
+        futures::stream::iter(each)
+            .buffer_unordered(CONCURRENT_RECIPIENTS)
+            .flat_map(futures::stream::iter)
+            .collect()
+            .await
     }
 
     /// Pushes `user`'s frames, in order, to each of their connections;
@@ -440,6 +485,45 @@ mod tests {
         // without a cursor, which tells no one anything and is no error.
         let cleared = record("4", serde_json::Value::Null, cursor("cid", "bob", None, 0));
         assert_eq!(notices_of(cleared), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_batchs_group_messages_go_to_each_member_but_their_sender_as_one_note_and_their_frames_in_order() {
+        let (one, two) = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210");
+        let group_message = |group: &str, sender: &str, timestamp: &str| {
+            serde_json::json!({
+                "pk": {"S": format!("GROUP#{group}")}, "sk": {"S": format!("MSG#{timestamp}")},
+                "sender": {"S": sender}, "group": {"S": group}, "timestamp": {"S": timestamp},
+                "message": {"S": format!("{sender} at {timestamp}")}, "sender_ts": {"S": format!("{sender}#{timestamp}")},
+            })
+        };
+        let (t1, t2, t3) =
+            ("2026-11-22T10:00:00.000001Z", "2026-11-22T10:00:00.000002Z", "2026-11-22T10:00:00.000003Z");
+        let null = serde_json::Value::Null;
+        let records = vec![
+            record("1", null.clone(), group_message(one, "ann", t1)),
+            record("2", null.clone(), group_message(two, "ann", t2)),
+            record("3", null.clone(), serde_json::json!({"pk": {"S": format!("GROUP#{one}")}, "sk": {"S": "MSG#x"}})),
+            record("4", null.clone(), group_message(one, "bob", t3)),
+        ];
+        let batches = by_group(records);
+        assert_eq!(batches.iter().map(|b| b.group.as_str()).collect::<Vec<_>>(), [one, two]);
+        let told = |login: &str| {
+            batches[0].for_member(&Identifier::try_from(login.to_owned()).unwrap()).map(|(notices, oldest, newest)| {
+                let frames = notices.iter().map(|n| {
+                    let frame: serde_json::Value = serde_json::from_str(&n.frame).unwrap();
+                    (n.sequence_number.clone(), frame["message"]["message"].as_str().unwrap().to_owned())
+                });
+                (frames.collect::<Vec<_>>(), oldest.to_string(), newest.to_string())
+            })
+        };
+        let frame = |sequence_number: &str, text: String| (sequence_number.to_owned(), text);
+        assert_eq!(
+            told("cid"),
+            Some((vec![frame("1", format!("ann at {t1}")), frame("4", format!("bob at {t3}"))], t1.into(), t3.into()))
+        );
+        assert_eq!(told("ann"), Some((vec![frame("4", format!("bob at {t3}"))], t3.into(), t3.into())));
+        assert_eq!(batches[1].for_member(&Identifier::try_from("ann".to_owned()).unwrap()).map(|_| ()), None);
     }
 
     #[test]

@@ -35,26 +35,29 @@ impl Store {
         self.put_new(keyed(marker_key(login, group), &NewMarker { group })?)
     }
 
-    /// Notes that `group` holds a message dated `at` that `member` has not
-    /// read. Nothing changes for a member who left (their marker is gone),
-    /// or when a later message was noted already: a stream record may come
-    /// again after a failure, and the bound it would set is no truer.
-    pub async fn note_group_message(
+    /// Notes that `group` holds messages dated `oldest` to `newest` that
+    /// `member` has not read. Nothing changes for a member who left (their
+    /// marker is gone), or when `newest` or a later message was noted
+    /// already: a stream record may come again after a failure, and the
+    /// bound it would set is no truer.
+    pub async fn note_group_messages(
         &self,
         member: &Identifier,
         group: &GroupId,
-        at: Timestamp,
+        oldest: Timestamp,
+        newest: Timestamp,
     ) -> Result<(), StoreError> {
         let noted = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(marker_key(member, group)))
-            .update_expression("SET notified_through = :at, pending_since = if_not_exists(pending_since, :at)")
+            .update_expression("SET notified_through = :newest, pending_since = if_not_exists(pending_since, :oldest)")
             .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(notified_through) OR notified_through < :at)",
+                "attribute_exists(pk) AND (attribute_not_exists(notified_through) OR notified_through < :newest)",
             )
-            .expression_attribute_values(":at", s(at.to_string()))
+            .expression_attribute_values(":oldest", s(oldest.to_string()))
+            .expression_attribute_values(":newest", s(newest.to_string()))
             .counted()
             .await;
         match noted {
