@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/stack.sh
 
 selected=$#
+MAX_RESENDS=${MAX_RESENDS:-30}
 cargo_args=()
 test_args=()
 while [ $# -gt 0 ]; do
@@ -51,6 +52,10 @@ api_port=$(free_port)
 REALTIME_PORT=$(free_port)
 start_watch "$api_port" "$STACK_LOGS/watch.log"
 start_bridge "$REALTIME_PORT" "$api_port"
+# Requests the tests sent again because the emulator lost their reply
+# ("cargo lambda watch loses large replies" in the README), a line each.
+export MESSENGER_RESEND_LOG="$STACK_LOGS/emulator-resends.log"
+: >"$MESSENGER_RESEND_LOG"
 export MESSENGER_API_URL="http://127.0.0.1:$api_port"
 export MESSENGER_WEBSOCKET_URL="ws://127.0.0.1:$REALTIME_PORT"
 echo "test: DynamoDB Local at $AWS_ENDPOINT_URL_DYNAMODB, API at $MESSENGER_API_URL, WebSocket API at $MESSENGER_WEBSOCKET_URL, table $TABLE_NAME"
@@ -99,6 +104,13 @@ touch "$STACK_LOGS/web-tests.log"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      /^ℹ pass [0-9]+$/ { p += $3 } /^ℹ fail [0-9]+$/ { f += $3 }
      END { printf "%d passed, %d failed\n", p, f }' "$STACK_LOGS/cargo-test.log" "$STACK_LOGS/web-tests.log"
+# A few lost replies a run are the emulator's; many would hide a defect of ours.
+resends=$(wc -l <"$MESSENGER_RESEND_LOG")
+echo "$resends requests sent again after the emulator lost their reply (at most $MAX_RESENDS allowed)"
+if [ "$resends" -gt "$MAX_RESENDS" ]; then
+  sort "$MESSENGER_RESEND_LOG" | uniq -c | sort -rn | head >&2
+  status=1
+fi
 if [ "$status" -ne 0 ]; then
   # What the functions and the emulator reported as errors, for a CI log
   # that keeps only the output.
