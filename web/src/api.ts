@@ -33,6 +33,14 @@ export interface GroupRow {
   new_messages: number;
 }
 
+export interface CreatedGroup {
+  group: string;
+  name: string;
+  admin: string;
+  /** Logins, the creator's included. */
+  members: string[];
+}
+
 export interface GroupMembers {
   group: string;
   name: string;
@@ -125,10 +133,7 @@ export class Api {
   groups = () => call<{ groups: GroupRow[] }>("GET", "/groups", this.token);
 
   createGroup = (name: string, members: string[]) =>
-    call<{ group: string; name: string; admin: string; members: string[] }>("POST", "/create_group", this.token, {
-      name,
-      members,
-    });
+    call<CreatedGroup>("POST", "/create_group", this.token, { name, members });
 
   groupMembers = (group: string) => call<GroupMembers>("PUT", "/group_members", this.token, { group });
 
