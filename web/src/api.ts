@@ -8,17 +8,44 @@ const BASE = (import.meta.env.VITE_API_URL ?? "").replace(/\/$/, "");
 
 export interface Message {
   sender: string;
+  /** For a group message, the member it is shown to. */
   recipient: string;
   timestamp: string;
   message: string;
-  /** Present on history (fetch_messages): read by its recipient. */
+  /** Present on history (fetch_messages): read by its recipient (in a
+   * group, by the caller: their own messages and those fetched as new). */
   read?: boolean;
+  /** The group of a group message; absent for a one-to-one message. */
+  group?: string;
 }
 
 export interface ConversationRow {
   with: string;
   last_message_at: string;
   new_messages: number;
+}
+
+export interface GroupRow {
+  group: string;
+  name: string;
+  /** Null before the group's first message. */
+  last_message_at: string | null;
+  new_messages: number;
+}
+
+export interface CreatedGroup {
+  group: string;
+  name: string;
+  admin: string;
+  /** Logins, the creator's included. */
+  members: string[];
+}
+
+export interface GroupMembers {
+  group: string;
+  name: string;
+  admin: string;
+  members: { login: string; joined_at: string }[];
 }
 
 export interface Ticket {
@@ -31,6 +58,7 @@ export interface Ticket {
 export interface HistoryQuery {
   sender?: string;
   recipient?: string;
+  group?: string;
   start?: number;
   period_end?: string;
 }
@@ -91,15 +119,23 @@ export class Api {
   history = (query: HistoryQuery) =>
     call<{ messages: Message[]; next: string | null }>("PUT", "/fetch_messages", this.token, query);
 
-  fetchNew = (sender: string) =>
-    call<{ messages: Message[]; more: boolean }>("PUT", "/fetch_new_messages", this.token, { sender });
+  /** What is new from one sender (one-to-one messages only), or in one group. */
+  fetchNew = (from: { sender: string } | { group: string }) =>
+    call<{ messages: Message[]; more: boolean }>("PUT", "/fetch_new_messages", this.token, from);
 
   markRead = (sender: string, through: string) =>
     call<{ marked: number }>("POST", "/mark_read", this.token, { sender, through });
 
   /** A retry of the same send (same key) cannot store it twice. */
-  send = (recipient: string, message: string, key: string) =>
-    call<{ timestamp: string }>("POST", "/send_message", this.token, { recipient, message }, key);
+  send = (to: { recipient: string } | { group: string }, message: string, key: string) =>
+    call<{ timestamp: string }>("POST", "/send_message", this.token, { ...to, message }, key);
+
+  groups = () => call<{ groups: GroupRow[] }>("GET", "/groups", this.token);
+
+  createGroup = (name: string, members: string[]) =>
+    call<CreatedGroup>("POST", "/create_group", this.token, { name, members });
+
+  groupMembers = (group: string) => call<GroupMembers>("PUT", "/group_members", this.token, { group });
 
   ticket = () => call<Ticket>("POST", "/realtime_ticket", this.token);
 }

@@ -1,7 +1,7 @@
 // One conversation's history as loaded so far. The two directions live in
 // two mailboxes (what the peer sent is in mine, what I sent is in theirs),
 // so each is read and paged back on its own; the view merges them by time,
-// down to the point where both are complete.
+// down to the point where both are complete. A group's is one list.
 
 import type { Message } from "./api";
 
@@ -26,6 +26,11 @@ export const emptyThread = (): Thread => ({
   more: { incoming: true, outgoing: true },
   readThrough: null,
 });
+
+/** A group's history is one list (every member's messages, mine included,
+ * in the group's own partition): it pages as the one direction, "incoming",
+ * with nothing on the other side to wait for. */
+export const emptyGroupThread = (): Thread => ({ ...emptyThread(), more: { incoming: true, outgoing: false } });
 
 /** Adds messages, keeping what is already known (a later copy may carry `read`). */
 export function addMessages(thread: Thread, messages: Message[]): Thread {

@@ -4,23 +4,12 @@
 // pushed one is fetched with fetch_new_messages, which makes it read and
 // sends the peer a receipt; after a reconnect the same fetch catches up.
 
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { type Api, type Message } from "../api";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Api } from "../api";
 import type { LiveBus } from "../bus";
-import {
-  addMessages,
-  addPage,
-  emptyThread,
-  hasOlder,
-  keyOf,
-  markReadThrough,
-  type Thread,
-  visibleMessages,
-} from "../thread";
-import { formatTime } from "../time";
-
-/** Messages per page of history, per direction. */
-export const PAGE = 30;
+import { addMessages, addPage, emptyThread, hasOlder, markReadThrough, type Thread, visibleMessages } from "../thread";
+import { Composer } from "./Composer";
+import { MessageLog, PAGE, useScrollPlace } from "./MessageLog";
 
 interface Props {
   api: Api;
@@ -37,19 +26,12 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
   const [thread, setThread] = useState<Thread>(emptyThread);
   const [loaded, setLoaded] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
-  const scroller = useRef<HTMLDivElement>(null);
-  // How to place the scroll after the next render: at the bottom, or where
-  // it was (from the bottom) when older messages are added above.
-  const keepFromBottom = useRef<number | "bottom" | null>("bottom");
+  const place = useScrollPlace(thread);
   const thisThread = useRef(thread);
   thisThread.current = thread;
 
   const update = (change: (thread: Thread) => Thread) => {
-    const element = scroller.current;
-    if (element && keepFromBottom.current === null) {
-      const fromBottom = element.scrollHeight - element.scrollTop - element.clientHeight;
-      keepFromBottom.current = fromBottom < 80 ? "bottom" : null;
-    }
+    place.follow();
     setThread(change);
   };
 
@@ -67,7 +49,7 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
         do {
           readAgain = false;
           for (let more = true; more && !gone; ) {
-            const batch = await api.fetchNew(peer);
+            const batch = await api.fetchNew({ sender: peer });
             if (gone) return;
             update((t) => addMessages(t, batch.messages));
             more = batch.more;
@@ -81,7 +63,9 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
 
     const unsubscribe = live.subscribe((event) => {
       if (event.type === "opened") return readNew();
-      if (event.type === "message" && event.message.sender === peer && event.message.recipient === me) {
+      // A group message names me as its recipient too: only one-to-one ones belong here.
+      const fromPeer = event.type === "message" && event.message.sender === peer && event.message.recipient === me;
+      if (fromPeer && !event.message.group) {
         update((t) => addMessages(t, [event.message]));
         readNew();
       }
@@ -94,7 +78,7 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
         api.history({ recipient: peer, sender: me, start: -PAGE }),
       ]);
       if (gone) return;
-      keepFromBottom.current = "bottom";
+      place.toBottom();
       // Merged into what pushes may have brought meanwhile.
       setThread((t) =>
         addPage(
@@ -133,8 +117,7 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
         return { direction, messages, full: messages.length === PAGE + 1 };
       };
       const pages = await Promise.all([page("incoming"), page("outgoing")]);
-      const element = scroller.current;
-      keepFromBottom.current = element ? element.scrollHeight - element.scrollTop : null;
+      place.holdPlace();
       setThread((t) => pages.reduce((acc, p) => (p ? addPage(acc, p.direction, p.messages, p.full) : acc), t));
     } catch (error) {
       onError(error);
@@ -143,15 +126,6 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
     }
   };
 
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    const keep = keepFromBottom.current;
-    if (!element || keep === null) return;
-    element.scrollTop = keep === "bottom" ? element.scrollHeight : element.scrollHeight - keep;
-    keepFromBottom.current = null;
-  }, [thread]);
-
-  const messages = visibleMessages(thread, me);
   return (
     <section class="conversation" aria-labelledby="conversation-title">
       <header class="conversation__header">
@@ -160,111 +134,26 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
         </button>
         <h2 id="conversation-title">{peer}</h2>
       </header>
-      <div
-        class="messages"
-        ref={scroller}
-        role="log"
-        aria-label={`Messages with ${peer}`}
-        tabIndex={0}
-        onScroll={(event) => {
-          if (event.currentTarget.scrollTop < 120 && loaded) void loadOlder();
-        }}
-      >
-        <ol class="messages__list">
-          {loaded && hasOlder(thread) && (
-            <li class="messages__older">
-              <button type="button" onClick={() => void loadOlder()} disabled={loadingOlder}>
-                {loadingOlder ? "Loading older messages…" : "Show older messages"}
-              </button>
-            </li>
-          )}
-          {loaded && messages.length === 0 && <li class="muted messages__empty">No messages yet. Say hello.</li>}
-          {messages.map((message) => (
-            <MessageItem key={keyOf(message)} message={message} mine={message.sender === me} />
-          ))}
-        </ol>
-      </div>
+      <MessageLog
+        place={place}
+        label={`Messages with ${peer}`}
+        loaded={loaded}
+        older={hasOlder(thread)}
+        loadingOlder={loadingOlder}
+        onOlder={() => void loadOlder()}
+        messages={visibleMessages(thread, me)}
+        me={me}
+      />
       <Composer
-        peer={peer}
+        to={peer}
         onSend={async (text) => {
-          const { timestamp } = await api.send(peer, text, crypto.randomUUID());
-          keepFromBottom.current = "bottom";
+          const { timestamp } = await api.send({ recipient: peer }, text, crypto.randomUUID());
+          place.toBottom();
           update((t) => addMessages(t, [{ sender: me, recipient: peer, timestamp, message: text, read: false }]));
           onActivity(peer, timestamp);
         }}
         onError={onError}
       />
     </section>
-  );
-}
-
-function MessageItem({ message, mine }: { message: Message; mine: boolean }) {
-  return (
-    <li class={mine ? "message message--mine" : "message"}>
-      <p class="message__text">{message.message}</p>
-      <p class="message__meta">
-        <time dateTime={message.timestamp}>{formatTime(message.timestamp)}</time>
-        {mine && (
-          <span class="message__receipt" data-testid="receipt">
-            {message.read ? "✓✓ Read" : "✓ Sent"}
-          </span>
-        )}
-      </p>
-    </li>
-  );
-}
-
-function Composer({
-  peer,
-  onSend,
-  onError,
-}: {
-  peer: string;
-  onSend: (text: string) => Promise<void>;
-  onError: (error: unknown) => void;
-}) {
-  const [text, setText] = useState("");
-  const [sending, setSending] = useState(false);
-  const submit = async () => {
-    if (!text.trim() || sending) return;
-    setSending(true);
-    try {
-      await onSend(text);
-      setText("");
-    } catch (error) {
-      onError(error);
-    } finally {
-      setSending(false);
-    }
-  };
-  return (
-    <form
-      class="composer"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void submit();
-      }}
-    >
-      <label for="composer" class="sr-only">
-        Message to {peer}
-      </label>
-      <textarea
-        id="composer"
-        rows={2}
-        placeholder={`Message ${peer}`}
-        value={text}
-        onInput={(event) => setText(event.currentTarget.value)}
-        onKeyDown={(event) => {
-          // Enter sends; Shift+Enter starts a new line.
-          if (event.key === "Enter" && !event.shiftKey) {
-            event.preventDefault();
-            void submit();
-          }
-        }}
-      />
-      <button type="submit" class="primary" disabled={sending || !text.trim()}>
-        Send
-      </button>
-    </form>
   );
 }

@@ -1,5 +1,5 @@
 // The API called from the test itself, for what no browser needs to show:
-// a third user and a burst of messages.
+// a third user, a burst of messages, a group made elsewhere.
 
 import { randomBytes } from "node:crypto";
 
@@ -28,14 +28,15 @@ export async function register(base, login) {
   return { login, token: reply.token };
 }
 
-/** With an Idempotency-Key, so a retry never sends twice. */
-export async function send(base, user, recipient, message) {
+/** With an Idempotency-Key, so a retry never sends twice. `to` is a login,
+ * or `{ group }` for a group message. */
+export async function send(base, user, to, message) {
   const key = randomBytes(8).toString("hex");
   for (let attempt = 1; ; attempt += 1) {
     const response = await fetch(`${base}/send_message`, {
       method: "POST",
       headers: { Authorization: `Bearer ${user.token}`, "Content-Type": "application/json", "Idempotency-Key": key },
-      body: JSON.stringify({ recipient, message }),
+      body: JSON.stringify({ ...(typeof to === "string" ? { recipient: to } : to), message }),
     });
     if (response.status === 201) return response.json();
     if (attempt === 5) throw new Error(`send: ${response.status} ${await response.text()}`);

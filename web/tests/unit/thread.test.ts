@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Message } from "../../src/api.ts";
-import { addMessages, addPage, emptyThread, hasOlder, horizon, markReadThrough, visibleMessages } from "../../src/thread.ts";
+import {
+  addMessages,
+  addPage,
+  emptyGroupThread,
+  emptyThread,
+  hasOlder,
+  horizon,
+  markReadThrough,
+  visibleMessages,
+} from "../../src/thread.ts";
 
 const at = (second: number) => `2026-11-21T10:00:${String(second).padStart(2, "0")}.000000Z`;
 const from = (sender: string, recipient: string, second: number, read = false): Message => ({
@@ -49,4 +58,14 @@ test("a read receipt marks what I sent up to its time, and never moves back", ()
     ["me at 2", true],
     ["me at 3", false],
   ]);
+});
+
+test("a group's history is one list: paging back reaches its start, mine and others' alike", () => {
+  const page = [from("bob", "me", 20), from("me", "me", 25), from("carol", "me", 30)];
+  let thread = addPage(emptyGroupThread(), "incoming", page, true);
+  assert.equal(horizon(thread), at(20));
+  assert.equal(hasOlder(thread), true);
+  thread = addPage(thread, "incoming", [from("carol", "me", 10), from("bob", "me", 20)], false);
+  assert.equal(hasOlder(thread), false);
+  assert.deepEqual(texts(visibleMessages(thread, "me")), ["carol at 10", "bob at 20", "me at 25", "carol at 30"]);
 });
