@@ -8,7 +8,8 @@ import { type Api, ApiError, type Message } from "./api";
 
 export type Frame =
   | { type: "message"; message: Message }
-  | { type: "read"; by: string; through: string }
+  // With `group`, a member read what the holder sent that group.
+  | { type: "read"; by: string; group?: string; through: string }
   | { type: "pong" }
   | { type: "error"; error: string };
 

@@ -327,6 +327,28 @@ test("in an open group, others' messages arrive live with their names, and a rep
   await screenshot(bob.page, "phone-group");
 });
 
+test("a group's read receipt never marks a one-to-one message read", async () => {
+  await bob.page.getByRole("button", { name: "Conversations" }).click();
+  await openItem(bob.page, alice.login);
+  const composer = bob.page.getByLabel(`Message to ${alice.login}`);
+  await composer.fill("Are we still on for Friday?");
+  await composer.press("Enter");
+  await messageList(bob.page).getByText("Are we still on for Friday?").waitFor();
+  // Alice has the group open, not this conversation: it stays unread.
+  await receipts(bob.page).last().filter({ hasText: "✓ Sent" }).waitFor();
+  // Alice reading Bob's group messages is a receipt with "group", which must
+  // not reach this conversation, however late its "through".
+  const { page: socket } = bobSockets.at(-1);
+  const late = "9999-12-31T23:59:59.999999Z";
+  socket.send(JSON.stringify({ type: "read", by: alice.login, group: lunch, through: late }));
+  // Frames are handled in order: once a later one shows, the receipt was handled.
+  const after = { sender: alice.login, recipient: bob.login, timestamp: late, message: "A frame after the receipt." };
+  socket.send(JSON.stringify({ type: "message", message: after }));
+  await messageList(bob.page).getByText("A frame after the receipt.").waitFor();
+  const bobs = messageList(bob.page).getByRole("listitem").filter({ hasText: "Are we still on for Friday?" });
+  assert.equal(await bobs.getByTestId("receipt").textContent(), "✓ Sent");
+});
+
 test("a group's history pages back as you scroll up", async () => {
   await bob.page.getByRole("button", { name: "Conversations" }).click();
   for (let n = 1; n <= 35; n += 1) await send(BASE, dana, { group: lunch }, `group history ${n}`);

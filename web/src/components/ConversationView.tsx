@@ -69,7 +69,9 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
         update((t) => addMessages(t, [event.message]));
         readNew();
       }
-      if (event.type === "read" && event.by === peer) update((t) => markReadThrough(t, event.through));
+      if (event.type === "read" && event.by === peer && !event.group) {
+        update((t) => markReadThrough(t, event.through));
+      }
     });
 
     (async () => {
