@@ -232,6 +232,21 @@ async fn every_connected_member_but_the_sender_is_pushed_a_group_message_and_its
     let mailbox = app.fetch_new(&cat, json!({})).await;
     assert_eq!(texts(&mailbox), ["hello, group"]);
     assert_eq!(bob_socket.frame(PUSH_WITHIN).await, receipt(&cat));
+
+    // A sender who left is told nothing more of the group: cat's fetch of
+    // bob's message and ann's, after bob's removal, is a receipt for ann
+    // alone. Once ann has it, that record is done: bob's next frame is then
+    // the one of a later record.
+    let bye = send_to_group(&app, &bob, &group, "bye").await;
+    assert_eq!(ann_socket.frame(PUSH_WITHIN).await["message"]["message"], "bye");
+    app.remove_member(&ann, &group, &bob).await;
+    let reply = send_to_group(&app, &ann, &group, "bye, bob").await;
+    assert_eq!(drain_group(&app, &cat, &group).await, ["bye", "bye, bob"]);
+    let to_ann = json!({"type": "read", "by": cat.login, "group": group, "through": reply.body["timestamp"]});
+    assert_eq!(ann_socket.frame(PUSH_WITHIN).await, to_ann);
+    assert!(bye.body["timestamp"].as_str() < reply.body["timestamp"].as_str());
+    app.send_ok(&ann, &bob, "still there?").await;
+    assert_eq!(bob_socket.frame(PUSH_WITHIN).await["message"]["message"], "still there?");
     ann_socket.close().await;
     bob_socket.close().await;
 }

@@ -13,8 +13,6 @@
 //! (not a message at all) is logged and passed over, so it cannot hold up
 //! the records behind it.
 
-use std::collections::BTreeMap;
-
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_apigatewaymanagement::error::{DisplayErrorContext, SdkError};
@@ -28,7 +26,7 @@ use serde::Deserialize;
 use super::Frame;
 use crate::app::{aws_config, App};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
-use crate::store::Store;
+use crate::store::{GroupReadMove, Store};
 
 /// Recipients served at once within one batch; each one's messages go out
 /// in stream order.
@@ -104,20 +102,10 @@ struct Cursor {
     fetched_through: Option<Timestamp>,
 }
 
-/// A member's read state in a group after a fetch moved it: the receipts
-/// that fetch left for the senders of what it returned.
-#[derive(Deserialize)]
-struct GroupReadSide {
-    group: GroupId,
-    #[serde(default)]
-    receipts: BTreeMap<Identifier, Timestamp>,
-}
-
 /// Who a record concerns and the frames it makes: a new message, for its
 /// recipient; a cursor that moved (a fetch or a mark_read), a read receipt
-/// for the pair's sender; a member's fetch in a group, a read receipt for
-/// each sender of what it returned. None for a write that tells no one
-/// anything (a delete that settled a message without moving the cursor).
+/// for the pair's sender. None for a write that tells no one anything (a
+/// delete that settled a message without moving the cursor).
 fn notices_of(record: EventRecord) -> Result<Vec<(Identifier, String)>, String> {
     let change = record.change;
     let keys: Keys = serde_dynamo::from_item(change.keys).map_err(|e| e.to_string())?;
@@ -125,15 +113,7 @@ fn notices_of(record: EventRecord) -> Result<Vec<(Identifier, String)>, String> 
         let message: Message = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
         return Ok(vec![(message.recipient.clone(), Frame::Message { message: &message }.to_json())]);
     }
-    let by = keys.pk.strip_prefix("USER#").ok_or("a read state outside a mailbox")?;
-    let by = Identifier::try_from(by.to_owned()).map_err(|e| e.to_string())?;
-    if keys.sk.starts_with("GROUP#") {
-        let after: GroupReadSide = serde_dynamo::from_item(change.new_image).map_err(|e| e.to_string())?;
-        let group = Some(&after.group);
-        let receipts = after.receipts.iter();
-        let frames = receipts.map(|(sender, &through)| (sender.clone(), Frame::Read { by: &by, group, through }));
-        return Ok(frames.map(|(sender, frame)| (sender, frame.to_json())).collect());
-    }
+    let by = reader(&keys)?;
     if !keys.sk.starts_with("CURSOR#") {
         return Err(format!("the filter admitted an item it should not: {}", keys.sk));
     }
@@ -151,6 +131,20 @@ fn notices_of(record: EventRecord) -> Result<Vec<(Identifier, String)>, String> 
         return Ok(Vec::new());
     }
     Ok(vec![(sender, Frame::Read { by: &by, group: None, through }.to_json())])
+}
+
+/// Whose read state a record's item is (a pair's read side or a member's
+/// in a group): the login of its partition.
+fn reader(keys: &Keys) -> Result<Identifier, String> {
+    let login = keys.pk.strip_prefix("USER#").ok_or("a read state outside a mailbox")?;
+    Identifier::try_from(login.to_owned()).map_err(|e| e.to_string())
+}
+
+/// Whether a record is a member's read state in a group, which a fetch
+/// moved (`Notifier::group_receipts`).
+fn is_group_read_state(record: &EventRecord) -> bool {
+    let keys = serde_dynamo::from_item::<_, Keys>(record.change.keys.clone());
+    keys.is_ok_and(|keys| keys.pk.starts_with("USER#") && keys.sk.starts_with("GROUP#"))
 }
 
 /// A group message as the stream shows it.
@@ -248,14 +242,19 @@ impl GroupBatch {
 
 pub async fn handle(notifier: &Notifier, event: Event) -> Result<DynamoDbEventResponse, Error> {
     let records = event.records.len();
-    let (group_messages, direct): (Vec<EventRecord>, Vec<EventRecord>) =
+    let (group_messages, others): (Vec<EventRecord>, Vec<EventRecord>) =
         event.records.into_iter().partition(is_group_message);
+    let (group_reads, direct): (Vec<EventRecord>, Vec<EventRecord>) = others.into_iter().partition(is_group_read_state);
     let mut failed: Vec<String> = futures::stream::iter(by_user(direct))
         .map(|(user, notices)| notifier.push(user, notices))
         .buffer_unordered(CONCURRENT_RECIPIENTS)
         .flat_map(futures::stream::iter)
         .collect()
         .await;
+    let receipts = group_reads.into_iter().map(|record| notifier.group_receipts(record));
+    let unsent: Vec<Option<String>> =
+        futures::stream::iter(receipts).buffer_unordered(CONCURRENT_RECIPIENTS).collect().await;
+    failed.extend(unsent.into_iter().flatten());
     for batch in by_group(group_messages) {
         failed.extend(notifier.fan_out(batch).await);
     }
@@ -307,6 +306,39 @@ impl Notifier {
             .flat_map(futures::stream::iter)
             .collect()
             .await
+    }
+
+    /// Tells the senders a member's fetch in a group read (each still a
+    /// member) with a read receipt: `Store::group_receipts` works out whom
+    /// and through when from the record's old and new images. Returns the
+    /// record's sequence number if it is worth sending again.
+    async fn group_receipts(&self, record: EventRecord) -> Option<String> {
+        let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
+        let read = serde_dynamo::from_item::<_, Keys>(record.change.keys).map_err(|e| e.to_string()).and_then(|keys| {
+            let member = reader(&keys)?;
+            GroupReadMove::from_images(member, record.change.old_image, record.change.new_image)
+                .map_err(|e| e.to_string())
+        });
+        let read = match read {
+            Ok(read) => read,
+            Err(error) => {
+                tracing::warn!(sequence_number, error, "passed over a read state that notifies no one");
+                return None;
+            }
+        };
+        let receipts = match self.store.group_receipts(&read).await {
+            Ok(receipts) => receipts,
+            Err(error) => {
+                tracing::warn!(%error, "could not work out group receipts; the record will be sent again");
+                return Some(sequence_number);
+            }
+        };
+        let pushes = receipts.into_iter().map(|(sender, through)| {
+            let frame = Frame::Read { by: read.member(), group: Some(read.group()), through }.to_json();
+            self.push(sender, vec![Notice { sequence_number: sequence_number.clone(), frame }])
+        });
+        let failed: Vec<Vec<String>> = join_all(pushes).await;
+        failed.into_iter().flatten().next()
     }
 
     /// Pushes `user`'s frames, in order, to each of their connections;
@@ -524,32 +556,5 @@ mod tests {
         );
         assert_eq!(told("ann"), Some((vec![frame("4", format!("bob at {t3}"))], t3.into(), t3.into())));
         assert_eq!(batches[1].for_member(&Identifier::try_from("ann".to_owned()).unwrap()).map(|_| ()), None);
-    }
-
-    #[test]
-    fn a_members_fetch_in_a_group_is_a_read_receipt_for_each_sender_it_read() {
-        let group = "0123456789abcdef0123456789abcdef";
-        let read_side = |receipts: serde_json::Value| {
-            let mut side = serde_json::json!({
-                "pk": {"S": "USER#bob"}, "sk": {"S": format!("GROUP#{group}")}, "group": {"S": group},
-                "joined_at": {"S": "2026-11-22T09:00:00Z"}, "rev": {"N": "2"},
-            });
-            if !receipts.is_null() {
-                side["receipts"] = serde_json::json!({"M": receipts});
-            }
-            side
-        };
-        let (t1, t2) = ("2026-11-22T10:00:00.000001Z", "2026-11-22T10:00:00.000002Z");
-        let read = read_side(serde_json::json!({"ann": {"S": t1}, "cid": {"S": t2}}));
-        let records = vec![
-            record("1", read_side(serde_json::Value::Null), read),
-            // A fetch that returned nothing (an idempotent one still writes).
-            record("2", read_side(serde_json::Value::Null), read_side(serde_json::Value::Null)),
-        ];
-        let groups = by_user(records);
-        let read = || "read".to_owned();
-        assert_eq!(shape(&groups), [("ann", vec![("1", read())]), ("cid", vec![("1", read())])]);
-        let receipt: serde_json::Value = serde_json::from_str(&groups[1].1[0].frame).unwrap();
-        assert_eq!(receipt, serde_json::json!({"type": "read", "by": "bob", "group": group, "through": t2}));
     }
 }

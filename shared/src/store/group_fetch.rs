@@ -16,11 +16,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::groups::{group_pk, membership_key, Membership};
+use super::groups::{membership_key, Membership};
 use super::idempotency::{IdempotencyClaim, Recorded};
 use super::merge::batch_len;
 use super::transaction::{after_losses, Transaction};
-use super::{failed_condition, n, query_all, s, FetchedBatch, Item, MailboxRange, Store, StoreError};
+use super::{failed_condition, n, s, FetchedBatch, Item, MailboxRange, Store, StoreError};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
 use crate::reply::{entry_bytes, MAX_REPLY_BYTES};
 
@@ -65,7 +65,7 @@ struct GroupFetchReplay {
 impl Membership {
     /// Whether `member` has read a message of the group: their own, one at
     /// or before their position, or one their `sender` mark covers.
-    fn has_read(&self, member: &Identifier, sender: &Identifier, timestamp: Timestamp) -> bool {
+    pub(super) fn has_read(&self, member: &Identifier, sender: &Identifier, timestamp: Timestamp) -> bool {
         sender == member
             || self.fetched_through.is_some_and(|through| timestamp <= through)
             || self.ahead.get(sender).is_some_and(|through| timestamp <= *through)
@@ -146,7 +146,7 @@ impl Store {
                 self.tidy_markers(member, tidy.unwrap_or_default()).await;
                 return Ok(GroupFetchOutcome::Fetched(fetched));
             }
-            let mut items = vec![self.read_state_update(member, &state, &next, &fetched.messages)?];
+            let mut items = vec![self.read_state_update(member, &state, &next)?];
             if let Some(claim) = claim {
                 let replay = GroupFetchReplay {
                     messages: fetched.messages.iter().map(|m| (m.sender.clone(), m.timestamp)).collect(),
@@ -237,28 +237,15 @@ impl Store {
     /// How many messages of a group `member` has not read: a count over the
     /// keys-only `by_time` index after their position.
     pub(super) async fn unread_count(&self, member: &Identifier, state: &Membership) -> Result<u64, StoreError> {
-        #[derive(Deserialize)]
-        struct Entry {
-            sender: Identifier,
-            timestamp: Timestamp,
-        }
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_time")
-            .expression_attribute_names("#ts", "timestamp")
-            .expression_attribute_values(":pk", s(group_pk(&state.group)))
-            .projection_expression("sender, #ts")
-            .consistent_read(true);
-        let query = match state.unread_from(None) {
-            Some(from) => query
-                .key_condition_expression("pk = :pk AND #ts >= :from")
-                .expression_attribute_values(":from", s(from.to_string())),
-            None => query.key_condition_expression("pk = :pk"),
+        let after = MailboxRange {
+            recipient: member,
+            group: Some(&state.group),
+            sender: None,
+            from: state.unread_from(None),
+            to: None,
         };
-        let entries: Vec<Entry> = serde_dynamo::from_items(query_all(query).await?)?;
-        Ok(entries.iter().filter(|e| !state.has_read(member, &e.sender, e.timestamp)).count() as u64)
+        let positions = self.positions_in(after).await?;
+        Ok(positions.iter().filter(|p| !state.has_read(member, &p.sender, p.timestamp)).count() as u64)
     }
 
     /// Up to `limit + 1` unread messages of a group in time order (a reply's
@@ -298,21 +285,15 @@ impl Store {
     }
 
     /// The write that moves a member's read state from `state` to `next`,
-    /// if no other fetch moved it since `state` was read. It carries the
-    /// read receipts of the messages `returned` (`receipts`), which the
-    /// stream takes to their senders; each write replaces the last one's.
+    /// if no other fetch moved it since `state` was read.
     fn read_state_update(
         &self,
         member: &Identifier,
         state: &Membership,
         next: &Membership,
-        returned: &[Message],
     ) -> Result<TransactWriteItem, StoreError> {
-        let as_map = |marks: BTreeMap<&Identifier, Timestamp>| -> BTreeMap<String, AttributeValue> {
-            marks.into_iter().map(|(sender, mark)| (sender.to_string(), s(mark.to_string()))).collect()
-        };
-        let ahead = as_map(next.ahead.iter().map(|(sender, mark)| (sender, *mark)).collect());
-        let receipts = as_map(receipts(returned));
+        let ahead: BTreeMap<String, AttributeValue> =
+            next.ahead.iter().map(|(sender, mark)| (sender.to_string(), s(mark.to_string()))).collect();
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(membership_key(member, &state.group)))
@@ -327,31 +308,15 @@ impl Store {
         // An empty map is removed rather than stored: with one in a record,
         // DynamoDB Local's stream answered GetRecords with JSON the Streams
         // SDK refused ("Union did not contain a valid variant").
-        let mut removed = Vec::new();
-        for (name, map) in [("ahead", ahead), ("receipts", receipts)] {
-            if map.is_empty() {
-                removed.push(name);
-            } else {
-                set.push_str(&format!(", {name} = :{name}"));
-                update = update
-                    .expression_attribute_values(format!(":{name}"), AttributeValue::M(map.into_iter().collect()));
-            }
-        }
-        let expression = if removed.is_empty() { set } else { format!("{set} REMOVE {}", removed.join(", ")) };
+        let expression = if ahead.is_empty() {
+            format!("{set} REMOVE ahead")
+        } else {
+            update = update.expression_attribute_values(":ahead", AttributeValue::M(ahead.into_iter().collect()));
+            format!("{set}, ahead = :ahead")
+        };
         let update = update.update_expression(expression).build()?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
-}
-
-/// Each sender's newest message among those a fetch returns: what its
-/// read receipt to them covers.
-fn receipts(returned: &[Message]) -> BTreeMap<&Identifier, Timestamp> {
-    let mut receipts = BTreeMap::new();
-    for message in returned {
-        let through = receipts.entry(&message.sender).or_insert(message.timestamp);
-        *through = (*through).max(message.timestamp);
-    }
-    receipts
 }
 
 /// What a read of a group's unread messages found.
@@ -392,7 +357,7 @@ impl GroupStream {
         member: &Identifier,
         taken: usize,
     ) -> Result<TransactWriteItem, StoreError> {
-        store.read_state_update(member, &self.state, &self.after(taken), &self.unread.messages[..taken])
+        store.read_state_update(member, &self.state, &self.after(taken))
     }
 
     /// Where the member's position stands once `taken` are returned, for
@@ -463,21 +428,6 @@ mod tests {
             assert_eq!(next.ahead.contains_key(&id("bob")), bob_kept, "{case}: bob's mark");
             assert!(next.ahead.contains_key(&id("cat")), "{case}: cat's mark");
         }
-    }
-
-    #[test]
-    fn a_fetch_leaves_each_sender_a_receipt_through_their_newest_message_it_returned() {
-        let message = |sender: &str, second: u32| Message {
-            sender: id(sender),
-            recipient: id("ann"),
-            timestamp: at(second),
-            message: "hi".into(),
-            group: None,
-        };
-        let returned = [message("bob", 12), message("cat", 13), message("bob", 14), message("cat", 11)];
-        let expected = [(&id("bob"), at(14)), (&id("cat"), at(13))];
-        assert_eq!(receipts(&returned), BTreeMap::from(expected));
-        assert!(receipts(&[]).is_empty());
     }
 
     #[test]

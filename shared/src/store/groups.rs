@@ -405,6 +405,27 @@ impl Store {
         Ok(serde_dynamo::from_items(query_all(query).await?)?)
     }
 
+    /// Which of `logins` are members of a group: a query of each one's
+    /// member record (the notifier may query, not batch-get).
+    pub(super) async fn members_among(
+        &self,
+        group: &GroupId,
+        logins: impl Iterator<Item = &Identifier>,
+    ) -> Result<BTreeSet<Identifier>, StoreError> {
+        let asks = logins.map(|login| async move {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk = :sk")
+                .expression_attribute_values(":pk", s(group_pk(group)))
+                .expression_attribute_values(":sk", s(format!("{MEMBER_PREFIX}{login}")))
+                .consistent_read(true);
+            Ok::<_, StoreError>((!query_all(query).await?.is_empty()).then(|| login.clone()))
+        });
+        Ok(futures::future::try_join_all(asks).await?.into_iter().flatten().collect())
+    }
+
     /// The head, and which of `caller` and `logins` are members, in one read.
     pub(super) async fn look(
         &self,

@@ -7,9 +7,11 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::Select;
 
+use serde::Deserialize;
+
 use super::capacity::Counted;
-use super::{s, MailboxRange, Store, StoreError};
-use crate::model::Timestamp;
+use super::{query_all, s, MailboxRange, Store, StoreError};
+use crate::model::{Identifier, Timestamp};
 
 const TIME_INDEX: &str = "by_time";
 
@@ -43,7 +45,22 @@ impl MailboxRange<'_> {
     }
 }
 
+/// A message's place in a mailbox: who sent it, and when.
+#[derive(Debug, Deserialize)]
+pub(super) struct Position {
+    pub(super) sender: Identifier,
+    pub(super) timestamp: Timestamp,
+}
+
 impl Store {
+    /// Every position of the range (of every sender: its `sender` is not
+    /// applied), oldest first.
+    pub(super) async fn positions_in(&self, range: MailboxRange<'_>) -> Result<Vec<Position>, StoreError> {
+        let everyone = MailboxRange { sender: None, ..range };
+        let query = everyone.positions_query(self, false, 1).set_limit(None).select(Select::AllProjectedAttributes);
+        Ok(serde_dynamo::from_items(query_all(query).await?)?)
+    }
+
     /// The timestamp of the `skip`-th message of the range (counting from
     /// the oldest, or the newest with `newest_first`), reading keys only;
     /// `None` when the range holds fewer.

@@ -72,7 +72,7 @@ mod tests {
         assert_eq!(mapping.batch_size, 100);
         assert_eq!(mapping.retry, RetryPolicy { max_retries: Some(3), bisect_on_function_error: true });
         assert!(mapping.reports_item_failures);
-        assert_eq!(mapping.filters.0.len(), 2, "new messages, and written cursors");
+        assert_eq!(mapping.filters.0.len(), 3, "new messages, written cursors, and moved read states in groups");
     }
 
     #[test]
