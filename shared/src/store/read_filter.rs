@@ -61,6 +61,10 @@ impl Store {
         let taking = Taking::new(positions, max_bytes);
         let order = Order { newest_first: positions.newest_first };
         if let Some(group) = range.group {
+            // A member's own messages are never new to them.
+            if !read && range.sender == Some(range.recipient) {
+                return Ok(Vec::new());
+            }
             let Some(state) = self.group_read_state(range.recipient, group).await? else {
                 return Ok(Vec::new());
             };
