@@ -314,6 +314,8 @@ async fn a_member_reads_the_groups_history_since_their_join_with_read_flags() {
     assert_eq!(filtered(false, none.clone()).await, read(&["b3"], false));
     assert_eq!(filtered(true, none).await, read(&["b1", "a1", "b2"], true));
     assert_eq!(filtered(false, json!({"sender": bob.login})).await, read(&["b3"], false));
+    assert_eq!(filtered(false, json!({"sender": ann.login})).await, read(&[], false), "own are never unread");
+    assert_eq!(filtered(true, json!({"sender": ann.login})).await, read(&["a1"], true));
     let cats = app.fetch(&cat, json!({"group": group, "read": false})).await;
     assert_eq!(history(&cats), read(&["b3"], false));
 }
