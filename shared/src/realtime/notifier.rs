@@ -26,7 +26,7 @@ use serde::Deserialize;
 use super::Frame;
 use crate::app::{aws_config, App};
 use crate::model::{GroupId, Identifier, Message, Timestamp};
-use crate::store::{GroupReadMove, Store};
+use crate::store::{GroupMember, GroupReadMove, Store};
 
 /// Recipients served at once within one batch; each one's messages go out
 /// in stream order.
@@ -218,18 +218,21 @@ fn by_group(records: Vec<EventRecord>) -> Vec<GroupBatch> {
 }
 
 impl GroupBatch {
-    /// What `member` is told of the batch: the messages others sent, as
-    /// shown to them, and the span of their timestamps; `None` if all are
-    /// their own.
-    fn for_member(&self, member: &Identifier) -> Option<(Vec<Notice>, Timestamp, Timestamp)> {
+    /// What `member` is told of the batch: the span of the timestamps of
+    /// the messages others sent (for their marker, a lower bound is safe),
+    /// and those sent since their join, as shown to them (a message sent
+    /// before is not theirs to see, though a member added in the middle of a
+    /// batch is listed with it); `None` if all are their own.
+    fn for_member(&self, member: &GroupMember) -> Option<(Vec<Notice>, Timestamp, Timestamp)> {
         let theirs: Vec<&(String, GroupMessage)> =
-            self.messages.iter().filter(|(_, message)| message.sender != *member).collect();
+            self.messages.iter().filter(|(_, message)| message.sender != member.login).collect();
         let oldest = theirs.iter().map(|(_, message)| message.timestamp).min()?;
         let newest = theirs.iter().map(|(_, message)| message.timestamp).max()?;
-        let notices = theirs.into_iter().map(|(sequence_number, message)| {
+        let since_join = theirs.into_iter().filter(|(_, message)| message.timestamp >= member.joined_at);
+        let notices = since_join.map(|(sequence_number, message)| {
             let shown = Message {
                 sender: message.sender.clone(),
-                recipient: member.clone(),
+                recipient: member.login.clone(),
                 timestamp: message.timestamp,
                 message: message.message.clone(),
                 group: Some(self.group.clone()),
@@ -291,7 +294,7 @@ impl Notifier {
         };
         let batch = &batch;
         let each = members.into_iter().filter_map(|member| {
-            let (notices, oldest, newest) = batch.for_member(&member.login)?;
+            let (notices, oldest, newest) = batch.for_member(&member)?;
             Some(async move {
                 let noted = self.store.note_group_messages(&member.login, &batch.group, oldest, newest).await;
                 if let Err(error) = noted {
@@ -540,8 +543,12 @@ mod tests {
         ];
         let batches = by_group(records);
         assert_eq!(batches.iter().map(|b| b.group.as_str()).collect::<Vec<_>>(), [one, two]);
-        let told = |login: &str| {
-            batches[0].for_member(&Identifier::try_from(login.to_owned()).unwrap()).map(|(notices, oldest, newest)| {
+        let member = |login: &str, joined_at: &str| GroupMember {
+            login: Identifier::try_from(login.to_owned()).unwrap(),
+            joined_at: Timestamp::parse("joined_at", joined_at).unwrap(),
+        };
+        let told_since = |login: &str, joined_at: &str| {
+            batches[0].for_member(&member(login, joined_at)).map(|(notices, oldest, newest)| {
                 let frames = notices.iter().map(|n| {
                     let frame: serde_json::Value = serde_json::from_str(&n.frame).unwrap();
                     (n.sequence_number.clone(), frame["message"]["message"].as_str().unwrap().to_owned())
@@ -549,12 +556,16 @@ mod tests {
                 (frames.collect::<Vec<_>>(), oldest.to_string(), newest.to_string())
             })
         };
+        let told = |login: &str| told_since(login, "2026-11-22T09:00:00Z");
         let frame = |sequence_number: &str, text: String| (sequence_number.to_owned(), text);
         assert_eq!(
             told("cid"),
             Some((vec![frame("1", format!("ann at {t1}")), frame("4", format!("bob at {t3}"))], t1.into(), t3.into()))
         );
         assert_eq!(told("ann"), Some((vec![frame("4", format!("bob at {t3}"))], t3.into(), t3.into())));
-        assert_eq!(batches[1].for_member(&Identifier::try_from("ann".to_owned()).unwrap()).map(|_| ()), None);
+        // Added between the two: noted from the first, shown the second only.
+        let added = told_since("dee", t2);
+        assert_eq!(added, Some((vec![frame("4", format!("bob at {t3}"))], t1.into(), t3.into())));
+        assert_eq!(batches[1].for_member(&member("ann", t1)).map(|_| ()), None);
     }
 }
