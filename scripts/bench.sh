@@ -63,7 +63,12 @@ export SEND_RATE_PER_MINUTE=4294967295 REGISTRATIONS_PER_HOUR=4294967295
 WATCH_CONCURRENCY=16 start_watch "$api_port" "$STACK_LOGS/watch.log" --release
 BENCH_HTTP_URL="http://127.0.0.1:$api_port" target/release/bench latency >"$STACK_LOGS/latency.md"
 
-phase "measuring a hot mailbox through the fault proxy's AWS conflict rules"
+# Before the bridge starts: nothing runs the notifier for the groups' sends
+# (the phase times the notifier's handler itself).
+phase "measuring group conversations"
+target/release/bench groups >"$STACK_LOGS/groups.md"
+
+phase "measuring a hot mailbox and a hot group through the fault proxy's AWS conflict rules"
 target/release/bench hot >"$STACK_LOGS/hot.md"
 
 # The bridge starts after the timings above: while it runs, every message
@@ -77,7 +82,8 @@ BENCH_HTTP_URL="http://127.0.0.1:$api_port" BENCH_WEBSOCKET_URL="ws://127.0.0.1:
 out="$STACK_LOGS/bench.md"
 {
   echo "Measured on $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), DynamoDB Local $(grep -m1 -o '([0-9.]*)' "$TOOLS/dynamodb/README.txt" | tr -d '()') (in memory)."
-  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md" "$STACK_LOGS/push.md" "$STACK_LOGS/hot.md"
+  cat "$STACK_LOGS/coldstart.md" "$STACK_LOGS/capacity.md" "$STACK_LOGS/latency.md" "$STACK_LOGS/groups.md" \
+    "$STACK_LOGS/push.md" "$STACK_LOGS/hot.md"
 } | tee "$out"
 
 python3 - "$out" README.md <<'PY'

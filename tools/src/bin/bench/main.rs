@@ -2,11 +2,13 @@
 //! endpoint (1 KB messages), capacity against mailbox size, and handler
 //! latency under 16 concurrent callers beside the bare DynamoDB calls the
 //! request needs, in the same run against the same DynamoDB Local, with the
-//! same calls over HTTP through `cargo lambda watch` for reference; and a
-//! hot mailbox's send rate through the fault proxy's AWS conflict rules.
+//! same calls over HTTP through `cargo lambda watch` for reference; group
+//! conversations' capacity and latency (`groups.rs`); and a hot mailbox's
+//! and a hot group's send rate through the fault proxy's AWS conflict rules.
 //! Prints Markdown tables.
 
 mod costs;
+mod groups;
 mod push;
 
 use std::time::{Duration, Instant};
@@ -279,22 +281,104 @@ async fn call_retrying(app: &App, function: &str, token: &str, body: Value, key:
     }
 }
 
+/// What one row of a hot-conversation table measured.
+struct HotRow {
+    sends_per_second: f64,
+    send_unavailable: u32,
+    fetch_unavailable: u32,
+    conflicts: u32,
+}
+
+impl HotRow {
+    fn print(&self, senders: usize) {
+        let HotRow { sends_per_second, send_unavailable, fetch_unavailable, conflicts } = self;
+        println!("| {senders} | {sends_per_second:.1} | {send_unavailable} | {fetch_unavailable} | {conflicts} |");
+    }
+}
+
+/// The header of a hot-conversation table's rows.
+fn hot_header() {
+    println!("| concurrent senders | sends per second | 503s to sends | 503s to fetches | requests that met a write in flight (cancelled or refused) |");
+    println!("|---:|---:|---:|---:|---:|");
+}
+
+/// `HOT_MESSAGES` messages split between `senders` (tokens), each sent
+/// with `send_body(sender, n)`, while two fetchers of `reader` drain them
+/// with `fetch_body`, through `proxy` applying AWS's conflict rules (it is
+/// left passing everything through). Every message is checked to arrive
+/// exactly once.
+async fn hot_run(
+    app: &App,
+    proxy: &FaultProxy,
+    senders: &[String],
+    reader: &str,
+    send_body: impl Fn(usize, usize) -> Value,
+    fetch_body: Value,
+) -> HotRow {
+    proxy.set(Fault::ConflictRules(HOT_TRANSACTION_TIME));
+    let conflicts_before = proxy.conflicts();
+    let per_sender = HOT_MESSAGES / senders.len();
+    let sending = std::sync::atomic::AtomicBool::new(true);
+    let started = Instant::now();
+    let send_all = async {
+        let sends = senders.iter().enumerate().map(|(i, token)| {
+            let send_body = &send_body;
+            async move {
+                let mut unavailable = 0;
+                for m in 0..per_sender {
+                    unavailable +=
+                        call_retrying(app, "send_message", token, send_body(i, m), &format!("send-{i}-{m}")).await.1;
+                }
+                unavailable
+            }
+        });
+        let unavailable: u32 = join_all(sends).await.into_iter().sum();
+        let elapsed = started.elapsed();
+        sending.store(false, std::sync::atomic::Ordering::SeqCst);
+        (unavailable, elapsed)
+    };
+    let fetch_all = join_all((0..2).map(|fetcher| {
+        let (sending, fetch_body) = (&sending, &fetch_body);
+        async move {
+            let (mut texts, mut unavailable) = (Vec::new(), 0);
+            for round in 0.. {
+                let still_sending = sending.load(std::sync::atomic::Ordering::SeqCst);
+                let key = format!("fetch-{fetcher}-{round}");
+                let (body, retries) = call_retrying(app, "fetch_new_messages", reader, fetch_body.clone(), &key).await;
+                unavailable += retries;
+                let batch = body["messages"].as_array().expect("messages").clone();
+                if batch.is_empty() && !still_sending {
+                    break;
+                }
+                texts.extend(batch.into_iter().map(|m| m["message"].as_str().expect("text").to_owned()));
+            }
+            (texts, unavailable)
+        }
+    }));
+    let ((send_unavailable, elapsed), fetched) = futures::join!(send_all, fetch_all);
+    let conflicts = proxy.conflicts() - conflicts_before;
+    proxy.set(Fault::None);
+    let fetch_unavailable: u32 = fetched.iter().map(|(_, unavailable)| unavailable).sum();
+    let mut texts: Vec<String> = fetched.into_iter().flat_map(|(texts, _)| texts).collect();
+    texts.sort();
+    let fetched = texts.len();
+    texts.dedup();
+    let sent = per_sender * senders.len();
+    assert_eq!((fetched, texts.len()), (sent, sent), "every message once");
+    HotRow { sends_per_second: sent as f64 / elapsed.as_secs_f64(), send_unavailable, fetch_unavailable, conflicts }
+}
+
 /// Sends per second and 503s with many senders writing to one recipient
 /// while two fetchers drain the mailbox, through the fault proxy applying
-/// AWS's conflict rules. Every message is checked to arrive exactly once.
-async fn hot_mailbox(table: &str) {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
-    let proxy = FaultProxy::start(&endpoint).await;
-    let app = &app_at(Some(&proxy.url), table).await;
+/// AWS's conflict rules.
+async fn hot_mailbox(app: &App, proxy: &FaultProxy) {
     println!(
         "\n### Hot mailbox: {HOT_MESSAGES} messages to one recipient, two fetchers draining, through the fault proxy \
          with AWS's conflict rules ({} ms per transaction)\n",
         HOT_TRANSACTION_TIME.as_millis()
     );
-    println!("| concurrent senders | sends per second | 503s to sends | 503s to fetches | requests that met a write in flight (cancelled or refused) |");
-    println!("|---:|---:|---:|---:|---:|");
+    hot_header();
     for senders in HOT_SENDERS {
-        proxy.set(Fault::None);
         let recipient = format!("hot-{senders}");
         let reader = register(app, &recipient).await;
         let logins: Vec<String> = (0..senders).map(|i| format!("hot-{senders}-sender-{i}")).collect();
@@ -302,60 +386,8 @@ async fn hot_mailbox(table: &str) {
         for chunk in logins.chunks(CALLERS) {
             tokens.extend(join_all(chunk.iter().map(|login| register(app, login))).await);
         }
-        proxy.set(Fault::ConflictRules(HOT_TRANSACTION_TIME));
-        let conflicts_before = proxy.conflicts();
-        let per_sender = HOT_MESSAGES / senders;
-        let sending = std::sync::atomic::AtomicBool::new(true);
-        let started = Instant::now();
-        let send_all = async {
-            let sends = tokens.iter().enumerate().map(|(i, token)| {
-                let recipient = &recipient;
-                async move {
-                    let mut unavailable = 0;
-                    for m in 0..per_sender {
-                        let body = json!({"recipient": recipient, "message": format!("{i}:{m}")});
-                        unavailable +=
-                            call_retrying(app, "send_message", token, body, &format!("send-{i}-{m}")).await.1;
-                    }
-                    unavailable
-                }
-            });
-            let unavailable: u32 = join_all(sends).await.into_iter().sum();
-            let elapsed = started.elapsed();
-            sending.store(false, std::sync::atomic::Ordering::SeqCst);
-            (unavailable, elapsed)
-        };
-        let fetch_all = join_all((0..2).map(|fetcher| {
-            let (reader, sending) = (&reader, &sending);
-            async move {
-                let (mut texts, mut unavailable) = (Vec::new(), 0);
-                for round in 0.. {
-                    let still_sending = sending.load(std::sync::atomic::Ordering::SeqCst);
-                    let key = format!("fetch-{fetcher}-{round}");
-                    let (body, retries) =
-                        call_retrying(app, "fetch_new_messages", reader, json!({"limit": 100}), &key).await;
-                    unavailable += retries;
-                    let batch = body["messages"].as_array().expect("messages").clone();
-                    if batch.is_empty() && !still_sending {
-                        break;
-                    }
-                    texts.extend(batch.into_iter().map(|m| m["message"].as_str().expect("text").to_owned()));
-                }
-                (texts, unavailable)
-            }
-        }));
-        let ((send_unavailable, elapsed), fetched) = futures::join!(send_all, fetch_all);
-        let fetch_unavailable: u32 = fetched.iter().map(|(_, unavailable)| unavailable).sum();
-        let mut texts: Vec<String> = fetched.into_iter().flat_map(|(texts, _)| texts).collect();
-        texts.sort();
-        let fetched = texts.len();
-        texts.dedup();
-        assert_eq!((fetched, texts.len()), (per_sender * senders, per_sender * senders), "every message once");
-        println!(
-            "| {senders} | {:.1} | {send_unavailable} | {fetch_unavailable} | {} |",
-            (per_sender * senders) as f64 / elapsed.as_secs_f64(),
-            proxy.conflicts() - conflicts_before
-        );
+        let send_body = |i: usize, m: usize| json!({"recipient": recipient, "message": format!("{i}:{m}")});
+        hot_run(app, proxy, &tokens, &reader, send_body, json!({"limit": 100})).await.print(senders);
     }
 }
 
@@ -631,8 +663,11 @@ fn read_json(file: &str, written_by: &str) -> Value {
 /// `bench prepare` creates and seeds the table named by TABLE_NAME;
 /// `bench capacity` prints the capacity tables (counts, not timings, so it
 /// may run while something else loads the machine); `bench latency` prints
-/// the latency table and the cost estimate; `bench push` prints push's
-/// latency through the bridge and the cost of a connected user-hour.
+/// the latency table and the cost estimate; `bench groups` prints the
+/// capacity and latency of group conversations (`groups.rs`); `bench push`
+/// prints push's latency through the bridge and the cost of a connected
+/// user-hour; `bench hot` prints a hot mailbox's and a hot group's send
+/// rate through the fault proxy's AWS conflict rules.
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let command = std::env::args().nth(1).unwrap_or_default();
@@ -670,7 +705,16 @@ async fn main() {
             };
             push::run(&app, &stack_table(), poll).await;
         }
-        "hot" => hot_mailbox(&stack_table()).await,
-        _ => panic!("usage: bench prepare | capacity | latency | push | hot"),
+        "hot" => {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("AWS_ENDPOINT_URL_DYNAMODB");
+            let proxy = FaultProxy::start(&endpoint).await;
+            // No rate limits, as app_at leaves them: the counter would be
+            // one more write per send through the proxy.
+            let app = app_at(Some(&proxy.url), &stack_table()).await;
+            hot_mailbox(&app, &proxy).await;
+            groups::hot_group(&app, &proxy).await;
+        }
+        "groups" => groups::run(&app).await,
+        _ => panic!("usage: bench prepare | capacity | latency | groups | push | hot"),
     }
 }
