@@ -84,16 +84,15 @@ async fn send_to(app: &App, token: &str, group: &str, count: usize) -> Vec<Times
     stamps
 }
 
-/// Notes `stamps` of `group` on each of `members`' markers, in order, as
-/// the notifier does after each message.
+/// Notes `stamps` (oldest first) of `group` on each of `members`' markers,
+/// as the notifier does for a batch of the stream.
 async fn note(app: &App, members: &[String], group: &str, stamps: &[Timestamp]) {
     let group = group_id(group);
+    let (Some(oldest), Some(newest)) = (stamps.first(), stamps.last()) else { return };
     join_all(members.iter().map(|member| {
         let (member, group) = (id(member), &group);
         async move {
-            for stamp in stamps {
-                app.store.note_group_message(&member, group, *stamp).await.expect("note a group message");
-            }
+            app.store.note_group_messages(&member, group, *oldest, *newest).await.expect("note group messages");
         }
     }))
     .await;
