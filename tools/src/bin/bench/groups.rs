@@ -9,8 +9,8 @@
 //!
 //! In-process nothing runs the stream's notifier, so after each send the
 //! measured members' markers are noted as the notifier would note them
-//! (`note_group_message`); the notifier's own cost is measured apart, by
-//! calling its handler with the message's stream record.
+//! (`note_group_messages`); the notifier's own cost is measured apart, by
+//! calling its handler with the messages' stream records.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -35,6 +35,8 @@ const GROUP_COUNTS: [usize; 3] = [1, 10, 100];
 const NEW: usize = 10;
 /// Group messages the notifier's handler is timed on, per group size.
 const NOTIFIER_RUNS: usize = 5;
+/// The messages of one group in the notifier's larger batch.
+const NOTIFIER_BATCH: usize = 10;
 /// Concurrent requests while setting up users and groups.
 const SETUP_CONCURRENCY: usize = 8;
 /// Concurrent senders to one group in the hot-group table.
@@ -159,22 +161,25 @@ async fn fetch(app: &App, token: &str, body: Value, expected: usize) -> (Duratio
     (elapsed, consumed)
 }
 
-/// A stream batch of one new group message, as the event source mapping
-/// delivers it.
-fn group_stream_event(sender: &str, group: &str, timestamp: Timestamp, sequence: usize) -> Event {
-    let image = json!({
-        "pk": format!("GROUP#{group}"), "sk": format!("MSG#{timestamp}"),
-        "sender": sender, "group": group, "timestamp": timestamp.to_string(),
-        "message": text_1kb("notified"), "sender_ts": format!("{sender}#{timestamp}"),
-    });
-    let mut record = EventRecord::default();
-    record.event_name = "INSERT".to_owned();
-    record.event_source = Some("aws:dynamodb".to_owned());
-    record.change.keys = serde_dynamo::to_item(json!({"pk": image["pk"], "sk": image["sk"]})).expect("keys");
-    record.change.new_image = serde_dynamo::to_item(image).expect("a group message item");
-    record.change.sequence_number = Some(format!("{sequence:021}"));
+/// A stream batch of new group messages, as the event source mapping
+/// delivers it, their records numbered from `first`.
+fn group_stream_event(sender: &str, group: &str, stamps: &[Timestamp], first: usize) -> Event {
+    let record = |(n, timestamp): (usize, &Timestamp)| {
+        let image = json!({
+            "pk": format!("GROUP#{group}"), "sk": format!("MSG#{timestamp}"),
+            "sender": sender, "group": group, "timestamp": timestamp.to_string(),
+            "message": text_1kb("notified"), "sender_ts": format!("{sender}#{timestamp}"),
+        });
+        let mut record = EventRecord::default();
+        record.event_name = "INSERT".to_owned();
+        record.event_source = Some("aws:dynamodb".to_owned());
+        record.change.keys = serde_dynamo::to_item(json!({"pk": image["pk"], "sk": image["sk"]})).expect("keys");
+        record.change.new_image = serde_dynamo::to_item(image).expect("a group message item");
+        record.change.sequence_number = Some(format!("{:021}", first + n));
+        record
+    };
     let mut event = Event::default();
-    event.records = vec![record];
+    event.records = stamps.iter().enumerate().map(record).collect();
     event
 }
 
@@ -184,6 +189,8 @@ struct SizeFigures {
     send: Measured,
     fetch: Measured,
     notifier: Measured,
+    /// The notifier on a batch of `NOTIFIER_BATCH` of the group's messages.
+    notifier_batch: Measured,
     member_list: Consumed,
 }
 
@@ -228,24 +235,23 @@ async fn group_send_round(app: &App, cast: &Cast, groups: &[String], round: usiz
     sent
 }
 
-/// The notifier's handler on messages of `group`, nobody connected (so
-/// nothing is posted): the member list, then per other member a marker
-/// write and a connection query. Also the member list's read alone.
-async fn notifier_runs(app: &App, cast: &Cast, group: &str) -> (Measured, Consumed) {
+/// The notifier's handler on batches of `batch` messages of `group`,
+/// nobody connected (so nothing is posted): the member list, then per
+/// other member a marker write and a connection query.
+async fn notifier_runs(app: &App, cast: &Cast, group: &str, batch: usize) -> Measured {
     let notifier = notifier_at("http://127.0.0.1:9", &stack_table()).await;
-    let (_, member_list) = measure(app.store.member_records(&group_id(group))).await;
     let mut measured = Measured::default();
     let (admin, token) = &cast.admins[0];
     for run in 0..NOTIFIER_RUNS {
-        let stamp = send_to(app, token, group, 1).await[0];
-        let event = group_stream_event(admin, group, stamp, run);
+        let stamps = send_to(app, token, group, batch).await;
+        let event = group_stream_event(admin, group, &stamps, run * batch);
         let started = Instant::now();
         let (response, consumed) = measure(shared::realtime::notifier::handle(&notifier, event)).await;
         let elapsed = started.elapsed();
         assert!(response.expect("the notifier answers").batch_item_failures.is_empty(), "the notifier failed");
         measured.add(vec![(elapsed, consumed)]);
     }
-    (measured, member_list)
+    measured
 }
 
 /// The send and group-fetch tables: the sizes take turns round by round,
@@ -282,21 +288,24 @@ async fn by_group_size(app: &App, run: &str) {
         }
     }
     for (s, groups) in groups_by_size.iter().enumerate() {
-        (figures[s].notifier, figures[s].member_list) = notifier_runs(app, &cast, &groups[0]).await;
+        figures[s].member_list = measure(app.store.member_records(&group_id(&groups[0]))).await.1;
+        figures[s].notifier = notifier_runs(app, &cast, &groups[0], 1).await;
+        figures[s].notifier_batch = notifier_runs(app, &cast, &groups[0], NOTIFIER_BATCH).await;
     }
 
     println!(
         "\n### Group send: the request, and the notifier's work for it after it returns (1 KB messages; \
          {CALLERS} concurrent senders, each to a group of its own of that size, {ROUNDS} rounds of \
-         {CALLS_PER_ROUND} sends each; the notifier's handler in-process on {NOTIFIER_RUNS} messages, nobody connected)\n"
+         {CALLS_PER_ROUND} sends each; the notifier's handler in-process on {NOTIFIER_RUNS} batches of one message and of {NOTIFIER_BATCH}, nobody connected)\n"
     );
     println!(
         "| members | send_message: read / write units | send_message handler p50 / p99 (ms) \
          | notifier: the member list | notifier: per other member (marker write, connection query) \
-         | notifier: whole message | notifier handler p50 / p99 (ms) | send and notifier together |"
+         | notifier: whole message | notifier handler p50 / p99 (ms) | send and notifier together \
+         | notifier: a batch of {NOTIFIER_BATCH} of the group's messages | its handler p50 / p99 (ms) |"
     );
-    println!("|---:|---|---|---|---|---|---|---|");
-    for (size, SizeFigures { send, notifier, member_list, .. }) in SIZES.iter().zip(&figures) {
+    println!("|---:|---|---|---|---|---|---|---|---|---|");
+    for (size, SizeFigures { send, notifier, notifier_batch, member_list, .. }) in SIZES.iter().zip(&figures) {
         let others = (*size - 1) as f64;
         let per_member = |whole: &Consumed| Consumed {
             read: (whole.read - member_list.read) / others,
@@ -307,7 +316,7 @@ async fn by_group_size(app: &App, run: &str) {
         let together = |whole: &Consumed| Consumed { read: sent.read + whole.read, write: sent.write + whole.write };
         let together = Measured { times: Vec::new(), units: notifier.units.iter().map(together).collect() };
         println!(
-            "| {size} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {size} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             send.capacity(),
             send.latency(),
             units(*member_list),
@@ -315,6 +324,8 @@ async fn by_group_size(app: &App, run: &str) {
             notifier.capacity(),
             notifier.latency(),
             together.capacity(),
+            notifier_batch.capacity(),
+            notifier_batch.latency(),
         );
     }
     println!("\n{NOTIFIER_NOTES}");
