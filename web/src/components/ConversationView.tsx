@@ -4,12 +4,12 @@
 // pushed one is fetched with fetch_new_messages, which makes it read and
 // sends the peer a receipt; after a reconnect the same fetch catches up.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import type { Api } from "../api";
 import type { LiveBus } from "../bus";
-import { addMessages, addPage, emptyThread, hasOlder, markReadThrough, type Thread, visibleMessages } from "../thread";
+import { addMessages, addPage, emptyThread, hasOlder, markReadThrough, visibleMessages } from "../thread";
 import { Composer } from "./Composer";
-import { MessageLog, PAGE, useScrollPlace } from "./MessageLog";
+import { MessageLog, newMessagesReader, PAGE, useThreadView } from "./MessageLog";
 
 interface Props {
   api: Api;
@@ -23,43 +23,18 @@ interface Props {
 }
 
 export function ConversationView({ api, me, peer, live, onActivity, onRead, onError, onBack }: Props) {
-  const [thread, setThread] = useState<Thread>(emptyThread);
-  const [loaded, setLoaded] = useState(false);
-  const [loadingOlder, setLoadingOlder] = useState(false);
-  const place = useScrollPlace(thread);
-  const thisThread = useRef(thread);
-  thisThread.current = thread;
-
-  const update = (change: (thread: Thread) => Thread) => {
-    place.follow();
-    setThread(change);
-  };
+  const { thread, setThread, update, place, current, loaded, setLoaded, loadingOlder, setLoadingOlder } =
+    useThreadView(emptyThread);
 
   useEffect(() => {
     let gone = false;
-    let reading: Promise<void> | null = null;
-    let readAgain = false;
-    // fetch_new_messages for this peer until nothing is left, one call at a time.
-    const readNew = () => {
-      if (reading) {
-        readAgain = true;
-        return;
-      }
-      reading = (async () => {
-        do {
-          readAgain = false;
-          for (let more = true; more && !gone; ) {
-            const batch = await api.fetchNew({ sender: peer });
-            if (gone) return;
-            update((t) => addMessages(t, batch.messages));
-            more = batch.more;
-          }
-        } while (readAgain && !gone);
-        onRead(peer);
-      })()
-        .catch(onError)
-        .finally(() => (reading = null));
-    };
+    const readNew = newMessagesReader(
+      () => api.fetchNew({ sender: peer }),
+      update,
+      () => onRead(peer),
+      onError,
+      () => gone,
+    );
 
     const unsubscribe = live.subscribe((event) => {
       if (event.type === "opened") return readNew();
@@ -105,15 +80,15 @@ export function ConversationView({ api, me, peer, live, onActivity, onRead, onEr
   }, [api, me, peer]);
 
   const loadOlder = async () => {
-    const current = thisThread.current;
-    if (loadingOlder || !hasOlder(current)) return;
+    const loading = current.current;
+    if (loadingOlder || !hasOlder(loading)) return;
     setLoadingOlder(true);
     try {
       // Each direction's page ends at its oldest loaded message (inclusive,
       // so asking one more tells whether anything lies before the page).
       const page = async (direction: "incoming" | "outgoing") => {
-        const oldest = current.oldest[direction];
-        if (!current.more[direction] || !oldest) return null;
+        const oldest = loading.oldest[direction];
+        if (!loading.more[direction] || !oldest) return null;
         const query = direction === "incoming" ? { sender: peer } : { recipient: peer, sender: me };
         const { messages } = await api.history({ ...query, period_end: oldest, start: -(PAGE + 1) });
         return { direction, messages, full: messages.length === PAGE + 1 };

@@ -2,15 +2,15 @@
 // up), each message with its sender's login, the members in the header,
 // and the composer. While it is open its new messages are read: opening it,
 // each pushed message and each reconnect fetch what is new in the group
-// with fetch_new_messages {"group"}, which is what counts them read. The
-// API has no read receipts in groups yet, so none are shown.
+// with fetch_new_messages {"group"}, which is what counts them read. Its
+// read receipts (frames with "group") are not shown.
 
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { Api, GroupMembers } from "../api";
 import type { LiveBus } from "../bus";
-import { addMessages, addPage, emptyGroupThread, hasOlder, type Thread, visibleMessages } from "../thread";
+import { addMessages, addPage, emptyGroupThread, hasOlder, visibleMessages } from "../thread";
 import { Composer } from "./Composer";
-import { MessageLog, PAGE, useScrollPlace } from "./MessageLog";
+import { MessageLog, newMessagesReader, PAGE, useThreadView } from "./MessageLog";
 
 interface Props {
   api: Api;
@@ -25,44 +25,19 @@ interface Props {
 }
 
 export function GroupView({ api, me, group, name, live, onActivity, onRead, onError, onBack }: Props) {
-  const [thread, setThread] = useState<Thread>(emptyGroupThread);
-  const [loaded, setLoaded] = useState(false);
-  const [loadingOlder, setLoadingOlder] = useState(false);
+  const { thread, setThread, update, place, current, loaded, setLoaded, loadingOlder, setLoadingOlder } =
+    useThreadView(emptyGroupThread);
   const [members, setMembers] = useState<GroupMembers | null>(null);
-  const place = useScrollPlace(thread);
-  const thisThread = useRef(thread);
-  thisThread.current = thread;
-
-  const update = (change: (thread: Thread) => Thread) => {
-    place.follow();
-    setThread(change);
-  };
 
   useEffect(() => {
     let gone = false;
-    let reading: Promise<void> | null = null;
-    let readAgain = false;
-    // fetch_new_messages for this group until nothing is left, one call at a time.
-    const readNew = () => {
-      if (reading) {
-        readAgain = true;
-        return;
-      }
-      reading = (async () => {
-        do {
-          readAgain = false;
-          for (let more = true; more && !gone; ) {
-            const batch = await api.fetchNew({ group });
-            if (gone) return;
-            update((t) => addMessages(t, batch.messages));
-            more = batch.more;
-          }
-        } while (readAgain && !gone);
-        onRead(group);
-      })()
-        .catch(onError)
-        .finally(() => (reading = null));
-    };
+    const readNew = newMessagesReader(
+      () => api.fetchNew({ group }),
+      update,
+      () => onRead(group),
+      onError,
+      () => gone,
+    );
 
     const unsubscribe = live.subscribe((event) => {
       if (event.type === "opened") return readNew();
@@ -94,9 +69,8 @@ export function GroupView({ api, me, group, name, live, onActivity, onRead, onEr
   }, [api, me, group]);
 
   const loadOlder = async () => {
-    const current = thisThread.current;
-    const oldest = current.oldest.incoming;
-    if (loadingOlder || !hasOlder(current) || !oldest) return;
+    const oldest = current.current.oldest.incoming;
+    if (loadingOlder || !hasOlder(current.current) || !oldest) return;
     setLoadingOlder(true);
     try {
       // The page ends at the oldest loaded message (inclusive, so asking one

@@ -1,11 +1,12 @@
-// What a conversation and a group share: the scrolling log of messages
-// (older ones loaded as you scroll up, the place kept when they are added
-// above, the bottom followed while you are at it) and one message in it.
+// What a conversation and a group share: the thread on screen and the
+// scrolling log of it (older messages loaded as you scroll up, the place
+// kept when they are added above, the bottom followed while you are at it),
+// one message in it, and reading what is new.
 
 import type { RefObject } from "preact";
-import { useLayoutEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../api";
-import { keyOf, type Thread } from "../thread";
+import { addMessages, keyOf, type Thread } from "../thread";
 import { formatTime } from "../time";
 
 /** Messages per page of history (per direction in a conversation). */
@@ -49,6 +50,59 @@ export function useScrollPlace(thread: Thread): ScrollPlace {
         keepFromBottom.current = fromBottom < 80 ? "bottom" : null;
       }
     },
+  };
+}
+
+/** A view's thread, with where its scroll goes and whether its pages are loading. */
+export function useThreadView(empty: () => Thread) {
+  const [thread, setThread] = useState<Thread>(empty);
+  const [loaded, setLoaded] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const place = useScrollPlace(thread);
+  // The thread as it is now, for handlers made on an earlier render.
+  const current = useRef(thread);
+  current.current = thread;
+  /** A change at the end of the thread, followed if the reader is at the bottom. */
+  const update = (change: (thread: Thread) => Thread) => {
+    place.follow();
+    setThread(change);
+  };
+  return { thread, setThread, update, place, current, loaded, setLoaded, loadingOlder, setLoadingOlder };
+}
+
+/**
+ * Reads what is new with `fetchNew` (fetch_new_messages, which makes it
+ * read) until nothing is left, one call at a time: a call while one runs
+ * makes it go round once more. Each batch goes to `take`; `done` follows.
+ */
+export function newMessagesReader(
+  fetchNew: () => Promise<{ messages: Message[]; more: boolean }>,
+  take: (change: (thread: Thread) => Thread) => void,
+  done: () => void,
+  onError: (error: unknown) => void,
+  gone: () => boolean,
+): () => void {
+  let reading: Promise<void> | null = null;
+  let readAgain = false;
+  return () => {
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = (async () => {
+      do {
+        readAgain = false;
+        for (let more = true; more && !gone(); ) {
+          const batch = await fetchNew();
+          if (gone()) return;
+          take((t) => addMessages(t, batch.messages));
+          more = batch.more;
+        }
+      } while (readAgain && !gone());
+      done();
+    })()
+      .catch(onError)
+      .finally(() => (reading = null));
   };
 }
 
