@@ -6,22 +6,12 @@
 //   node web/scripts/readme-screenshot.mjs [base URL, default http://127.0.0.1:9000]
 // Chromium as the browser tests launch it (tests/browser.test.mjs).
 
-import { chromium } from "playwright-core";
-
 import { api, register, send } from "../tests/support/api.mjs";
+import { launchChromium } from "../tests/support/chromium.mjs";
 import { retryLostReplies } from "../tests/support/emulator.mjs";
 
 const BASE = process.argv[2] ?? "http://127.0.0.1:9000";
 const OUT = new URL("../../docs/web-client.png", import.meta.url).pathname;
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const [alice, bob, carol, dave] = await Promise.all(["alice", "bob", "carol", "dave"].map((login) => register(BASE, login)));
 
@@ -37,7 +27,7 @@ await send(BASE, dave, alice.login, "The ones from Monday.");
 const lunch = await api(BASE, carol, "POST", "/create_group", { name: "Lunch crew", members: [alice.login, dave.login] });
 await send(BASE, carol, { group: lunch.group }, "Noon on Friday?");
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: FLAGS });
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ viewport: { width: 1100, height: 620 } });
   context.setDefaultTimeout(45_000);

@@ -10,26 +10,13 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
-
 import { api, register, send, uniqueLogin } from "./support/api.mjs";
+import { launchChromium } from "./support/chromium.mjs";
 import { retryLostReplies } from "./support/emulator.mjs";
 import { until } from "./support/until.mjs";
 
 const BASE = process.env.MESSENGER_API_URL ?? "http://127.0.0.1:9000";
 const SHOTS = process.env.BROWSER_SCREENSHOTS ?? new URL("../../target/browser-screenshots/", import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-// Without the networking flags Chromium keeps trying to reach hosts this
-// machine cannot reach; Playwright adds --headless and a fresh profile.
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const PASSWORD = "correct horse battery";
@@ -98,7 +85,7 @@ async function dropBobsSocket() {
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser = await launchChromium();
   alice.page = await (await openContext(DESKTOP)).newPage();
   const bobsContext = await openContext(PHONE);
   await bobsContext.routeWebSocket(/.*/, (socket) => {
