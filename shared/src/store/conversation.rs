@@ -3,11 +3,19 @@
 //! keep each pair's counter exact under concurrent sends and fetches); then
 //! the caller's conversation row is cleared (`pairs.rs`). Owns no items.
 
+use std::time::{Duration, Instant};
+
+use super::transaction::RequestScope;
 use super::{MailboxRange, Store, StoreError, MAX_TRANSACTION_ITEMS};
 use crate::model::{Identifier, Timestamp};
 
 /// How many messages one delete_conversation call deletes at most.
 pub const MAX_DELETED_PER_CALL: usize = 1000;
+
+/// The time a round of deletes may take (its reads and its transaction,
+/// each a DynamoDB call of up to 3 s): a call with less left before its
+/// deadline stops and says `more`, rather than run out of time mid-round.
+const ROUND_TIME: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ConversationDeleted {
@@ -21,6 +29,12 @@ pub struct ConversationDeleted {
 /// than the budget, which shows that).
 fn take_within(found: usize, budget: usize) -> (usize, bool) {
     (found.min(budget), found > budget)
+}
+
+/// Whether a call starts another round of deletes with `left` before its
+/// deadline. The first round always runs, so every call makes progress.
+fn starts_round(rounds_done: usize, left: Duration) -> bool {
+    rounds_done == 0 || left >= ROUND_TIME
 }
 
 impl Store {
@@ -37,13 +51,15 @@ impl Store {
         // existed when the call began, or that it deleted if newer.
         let mut clear_through = self.pair(caller, other).await?.map(|pair| pair.last_message_at);
         let mut outcome = ConversationDeleted { deleted: 0, more: false };
+        let mut rounds = 0;
         for (recipient, sender) in [(caller, other), (other, caller)] {
             let budget = MAX_DELETED_PER_CALL - outcome.deleted;
             let range = MailboxRange { recipient, group: None, sender: Some(sender), from: None, to: None };
             let found = self.timestamps_in(range, budget + 1).await?;
             let (take, more) = take_within(found.len(), budget);
-            outcome.deleted += self.delete_in_rounds(recipient, sender, &found[..take]).await?;
-            if more {
+            let (deleted, cut_short) = self.delete_in_rounds(recipient, sender, &found[..take], &mut rounds).await?;
+            outcome.deleted += deleted;
+            if more || cut_short {
                 return Ok(ConversationDeleted { more: true, ..outcome });
             }
             if recipient == caller {
@@ -56,26 +72,40 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Deletes `found` in transactions that each fit, and counts those that
-    /// still existed.
+    /// Deletes `found` in transactions that each fit, while the request has
+    /// time for them (`rounds`: those the call ran so far); counts those
+    /// that still existed, and says whether it stopped before the end.
     async fn delete_in_rounds(
         &self,
         recipient: &Identifier,
         sender: &Identifier,
         found: &[Timestamp],
-    ) -> Result<usize, StoreError> {
+        rounds: &mut usize,
+    ) -> Result<(usize, bool), StoreError> {
+        let deadline = RequestScope::current().deadline();
         let mut deleted = 0;
         // One item of each transaction may be the pair's counter.
         for round in found.chunks(MAX_TRANSACTION_ITEMS - 1) {
+            if !starts_round(*rounds, deadline.saturating_duration_since(Instant::now())) {
+                return Ok((deleted, true));
+            }
             deleted += self.delete_messages(recipient, sender, round).await?.deleted.len();
+            *rounds += 1;
         }
-        Ok(deleted)
+        Ok((deleted, false))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_stops_before_a_round_it_has_no_time_for_but_never_before_its_first() {
+        assert!(starts_round(0, Duration::ZERO), "the first round always runs");
+        assert!(starts_round(3, ROUND_TIME));
+        assert!(!starts_round(3, ROUND_TIME - Duration::from_millis(1)));
+    }
 
     #[test]
     fn a_call_takes_what_its_budget_allows_and_says_whether_more_remain() {

@@ -137,7 +137,7 @@ impl RequestScope {
     }
 
     /// The scope of the running request, or a fresh one outside a request.
-    fn current() -> Self {
+    pub(super) fn current() -> Self {
         REQUEST.try_with(Self::clone).unwrap_or_else(|_| Self::new(Instant::now() + REQUEST_DEADLINE))
     }
 
